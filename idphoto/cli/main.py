@@ -1,0 +1,27 @@
+"""The `idphoto` command line."""
+
+from __future__ import annotations
+
+import typer
+
+from idphoto.cli import models as models_cli
+
+app = typer.Typer(help="ID photos to official document specs.", no_args_is_help=True, add_completion=False)
+app.add_typer(models_cli.app, name="models")
+
+
+def _register_optional() -> None:
+    """Commands whose modules land separately register themselves here."""
+    from idphoto.cli import make as make_cli, specs as specs_cli  # noqa: F401
+
+    make_cli.register(app)
+    specs_cli.register(app)
+
+
+try:
+    _register_optional()
+except ImportError:  # pragma: no cover - only while a command module is absent
+    pass
+
+if __name__ == "__main__":
+    app()
