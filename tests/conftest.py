@@ -1,0 +1,15 @@
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("IDPHOTO_MODEL_DIR", str(ROOT / ".models"))
+
+
+@pytest.fixture
+def output_dir(request) -> Path:
+    """A per-test folder under tests/_output (git-ignored) for images worth looking at."""
+    path = ROOT / "tests" / "_output" / request.node.name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
