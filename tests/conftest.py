@@ -13,3 +13,20 @@ def output_dir(request) -> Path:
     path = ROOT / "tests" / "_output" / request.node.name
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture(scope="session")
+def face_core():
+    from services.face.core import FaceCore
+
+    core = FaceCore()
+    core.warmup()
+    return core
+
+
+@pytest.fixture(scope="session")
+def matting_model():
+    from services.matting.config import MattingConfig
+    from services.matting.loader import load_matting_model
+
+    return load_matting_model(MattingConfig())

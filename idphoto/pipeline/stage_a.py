@@ -1,0 +1,98 @@
+"""Stage A: decode → detect/align → size check → region → matte → measure → cutout.
+
+An ordered list of small stage functions over one context, with a deadline (and cancel) check between stages and
+per-stage timings (``make bench`` reads them). Model calls happen only through the injected clients.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from idphoto.errors import FaceTooSmallError
+from idphoto.imageio.decode import DecodeLimits, decode_image
+from idphoto.pipeline.clients import FaceClient, MattingClient
+from idphoto.pipeline.deadline import Deadline
+from idphoto.types import Cutout, Matte, Region
+from services.face.measure import measure_head
+from services.face.region import RegionSettings, cut_region
+
+# Head height (crown to chin) in eye distances, a conservative low value used only for the early size check.
+HEAD_IN_EYE_DISTANCES = 3.4
+
+
+@dataclass
+class StageAContext:
+    data: bytes
+    spec: Any                                # services.compose.specs.Spec
+    face: FaceClient
+    matting: MattingClient
+    limits: DecodeLimits = DecodeLimits()
+    max_upscale: float = 3.0
+    region_settings: RegionSettings = RegionSettings()
+    rgb: np.ndarray | None = None
+    analysis: Any = None
+    region: Region | None = None
+    matte: Matte | None = None
+    cutout: Cutout | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def decode(ctx: StageAContext) -> None:
+    ctx.rgb = decode_image(ctx.data, ctx.limits)
+
+
+def detect_and_align(ctx: StageAContext) -> None:
+    ctx.analysis = ctx.face.analyze(ctx.rgb)
+
+
+def check_face_size(ctx: StageAContext) -> None:
+    """Fail before matting when the face cannot reach the spec's head size without excessive upscaling."""
+    pupils = np.array([ctx.analysis.alignment.left_pupil, ctx.analysis.alignment.right_pupil])
+    head_px = HEAD_IN_EYE_DISTANCES * float(np.linalg.norm(pupils[1] - pupils[0]))
+    target = (ctx.spec.head_min_mm + ctx.spec.head_max_mm) / 2 * ctx.spec.dpi / 25.4
+    if target / head_px > ctx.max_upscale * 1.15:
+        raise FaceTooSmallError(f"the face is about {head_px:.0f} px tall; {ctx.spec.id} needs about {target:.0f} px",
+                                head_px=round(head_px), needed_px=round(target))
+
+
+def region(ctx: StageAContext) -> None:
+    ctx.region = cut_region(ctx.rgb, ctx.analysis.face, ctx.analysis.alignment, ctx.region_settings)
+
+
+def matte(ctx: StageAContext) -> None:
+    ctx.matte = ctx.matting.matte(ctx.region.image)
+
+
+def measure_and_cut(ctx: StageAContext) -> None:
+    head = measure_head(ctx.region, ctx.matte)
+    alpha8 = np.clip(np.rint(ctx.matte.alpha * 255.0), 0, 255).astype(np.uint8)
+    rgba = np.dstack([ctx.matte.foreground, alpha8])
+    height, width = ctx.rgb.shape[:2]
+    ctx.cutout = Cutout(rgba=rgba, valid=ctx.region.valid, head=head, face_count=ctx.analysis.face_count,
+                        source_size=(width, height), roll_corrected_deg=ctx.analysis.alignment.angle_deg,
+                        meta={"region_matrix": ctx.region.matrix.tolist()})
+
+
+STAGES: tuple[tuple[str, Callable[[StageAContext], None]], ...] = (
+    ("decode", decode), ("detect_align", detect_and_align), ("check_size", check_face_size),
+    ("region", region), ("matte", matte), ("measure", measure_and_cut),
+)
+
+
+def run_stages(ctx: Any, stages, deadline: Deadline | None) -> None:
+    deadline = deadline or Deadline()
+    for name, stage in stages:
+        deadline.check(name)
+        start = time.perf_counter()
+        stage(ctx)
+        ctx.timings[name] = time.perf_counter() - start
+
+
+def run_stage_a(ctx: StageAContext, deadline: Deadline | None = None) -> Cutout:
+    run_stages(ctx, STAGES, deadline)
+    assert ctx.cutout is not None
+    return ctx.cutout

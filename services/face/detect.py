@@ -1,0 +1,42 @@
+"""Stage 2, detect: faces on a working-resolution copy, mapped back to full resolution; the face policy."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from idphoto.errors import MultipleFacesError, NoFaceError
+from idphoto.imageio.decode import working_copy
+from idphoto.types import Face
+from services.face.config import FaceConfig
+from services.face.mtcnn import MTCNN
+
+
+def detect_faces(detector: MTCNN, rgb: np.ndarray, config: FaceConfig = FaceConfig()) -> list[Face]:
+    """Confident faces in full-resolution pixels, largest first."""
+    small, scale = working_copy(rgb, config.detect_max_side)
+    min_face = max(20, int(config.min_face_share * min(small.shape[:2])))
+    detector.settings = replace(detector.settings, min_face=min_face)
+    faces = [f for f in detector.detect(small) if f.score >= config.min_score]
+    if scale != 1.0:
+        faces = [Face(box=f.box / scale, score=f.score, landmarks=f.landmarks / scale) for f in faces]
+    return faces
+
+
+def choose_face(faces: list[Face], config: FaceConfig = FaceConfig()) -> Face:
+    """Apply the policy: none → NoFaceError; several comparable faces → MultipleFacesError unless 'largest'."""
+    if not faces:
+        raise NoFaceError()
+    largest = faces[0]
+    comparable = [f for f in faces if f.width >= config.secondary_face_ratio * largest.width]
+    if len(comparable) > 1 and config.multiple_faces == "error":
+        raise MultipleFacesError(f"{len(comparable)} faces found; crop the photo to one person or use the "
+                                 "'largest' policy", face_count=len(comparable))
+    return largest
+
+
+def count_faces(faces: list[Face], config: FaceConfig = FaceConfig()) -> int:
+    if not faces:
+        return 0
+    return sum(1 for f in faces if f.width >= config.secondary_face_ratio * faces[0].width)
