@@ -30,3 +30,11 @@ def matting_model():
     from services.matting.loader import load_matting_model
 
     return load_matting_model(MattingConfig())
+
+
+@pytest.fixture(scope="session")
+def clients(face_core, matting_model):
+    from idphoto.pipeline.clients import LocalCompose, LocalFace, LocalMatting
+    from idphoto.pipeline.run import Clients
+
+    return Clients(face=LocalFace(face_core), matting=LocalMatting(matting_model), compose=LocalCompose())

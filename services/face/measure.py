@@ -8,6 +8,7 @@ import numpy as np
 
 from idphoto.types import HeadGeometry, Matte, Region
 from services.face.chin import estimate_chin
+from services.face.pupils import locate_pupil
 
 CROWN_BAND = 0.45        # half-width of the column band searched for the top of the hair, in eye distances
 ALPHA_EDGE = 0.5
@@ -48,6 +49,14 @@ def find_crown(alpha: np.ndarray, valid: np.ndarray, center_x: float, eye_y: flo
     return float(np.percentile(tops, 10)), at_edge
 
 
+def residual_roll(region: Region, left: np.ndarray, right: np.ndarray, eye_distance: float) -> float:
+    """Roll left in the levelled region, re-measured: both pupils located again in the region's own pixels (not
+    the rotation's prediction, which is zero by construction)."""
+    new_left = np.array(locate_pupil(region.image, left, eye_distance))
+    new_right = np.array(locate_pupil(region.image, right, eye_distance))
+    return math.degrees(math.atan2(float(new_right[1] - new_left[1]), float(new_right[0] - new_left[0])))
+
+
 def measure_head(region: Region, matte: Matte) -> HeadGeometry:
     marks = region.face.landmarks
     left, right = marks[0], marks[1]
@@ -57,7 +66,7 @@ def measure_head(region: Region, matte: Matte) -> HeadGeometry:
     center_x = float(((left[0] + right[0]) / 2 + (marks[3][0] + marks[4][0]) / 2) / 2)
     crown_y, at_edge = find_crown(matte.alpha, region.valid, center_x, eye_y, eye_distance)
     chin = estimate_chin(region.image, eye_y, mouth_y, center_x, eye_distance)
-    roll = math.degrees(math.atan2(float(right[1] - left[1]), float(right[0] - left[0])))
+    roll = residual_roll(region, left, right, eye_distance)
     box = region.face.box
     return HeadGeometry(crown_y=crown_y, chin_y=chin.y, eye_y=eye_y, center_x=center_x,
                         left_pupil=(float(left[0]), float(left[1])), right_pupil=(float(right[0]), float(right[1])),
