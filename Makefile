@@ -7,9 +7,18 @@ export IDPHOTO_MODEL_DIR ?= $(CURDIR)/.models
 STAMP := $(VENV)/.setup-stamp
 DEPS_HASH := $(shell cat pyproject.toml | sha256sum | cut -c1-16)
 
-.PHONY: setup deps models demo test bench lint clean
+.PHONY: setup deps models demo test bench lint clean proto buf
 
-setup: deps models
+# Generated protobuf/gRPC code (git-ignored idphoto/_gen/); rebuilt when a .proto, the generator or the deps change.
+PROTO_SRCS := $(shell find protos -name '*.proto' 2>/dev/null)
+PROTO_STAMP := idphoto/_gen/.proto-stamp
+# buf (contract lint) from npm into the git-ignored .cache/tools.
+TOOLS := .cache/tools
+BUF_VERSION := 1.75.0
+BUF := $(TOOLS)/node_modules/.bin/buf
+BUF_STAMP := $(TOOLS)/.buf-$(BUF_VERSION)
+
+setup: deps proto buf models
 
 deps: $(STAMP)-$(DEPS_HASH)
 
@@ -18,6 +27,20 @@ $(STAMP)-$(DEPS_HASH): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip setuptools
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@rm -f $(STAMP)-*; touch $@
+
+proto: $(PROTO_STAMP)
+
+$(PROTO_STAMP): $(PROTO_SRCS) scripts/gen_protos.py $(STAMP)-$(DEPS_HASH)
+	$(PY) -m scripts.gen_protos --force
+
+buf: $(BUF_STAMP)
+
+$(BUF_STAMP):
+	@command -v npm >/dev/null || { echo "npm is needed to install buf (npm package @bufbuild/buf)" >&2; exit 1; }
+	npm install --prefix $(TOOLS) --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
+	  @bufbuild/buf@$(BUF_VERSION)
+	@$(BUF) --version >/dev/null
+	@rm -f $(TOOLS)/.buf-*; touch $@
 
 models: deps
 	$(VENV)/bin/idphoto models pull
@@ -34,8 +57,12 @@ test: setup
 bench: setup
 	$(PY) -m scripts.bench
 
-lint: deps
-	$(VENV)/bin/ruff check idphoto services tests scripts
+# Both linters always run; the target fails if either reports findings.
+lint: proto buf
+	@status=0; \
+	echo "buf lint"; $(BUF) lint || status=1; \
+	echo "ruff check"; $(VENV)/bin/ruff check idphoto services tests scripts || status=1; \
+	exit $$status
 
 clean:
 	rm -rf out build dist *.egg-info tests/_output
