@@ -1,0 +1,252 @@
+"""Jobs in Redis: one hash per job, a capped event stream per job, a per-tenant index for listings.
+
+Every write is one Lua script (see ``scripts.py``), so the state check, the field update, the event and the TTL
+refresh happen together or not at all, and racing writers are serialised by Redis: of eight workers moving the
+same QUEUED job to RUNNING exactly one wins, the others get ``InvalidStateError``. Works with clients made with
+or without ``decode_responses``.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import redis
+
+from idphoto.errors import InvalidOptionError, InvalidStateError, JobNotFoundError
+from services.gateway.jobs import scripts
+from services.gateway.jobs.keys import JobKeys
+from services.gateway.jobs.model import (
+    CLEARS_ERROR,
+    FINISHED,
+    WORKING,
+    JobEvent,
+    JobRecord,
+    JobState,
+    encode_field,
+    sources_of,
+)
+from services.gateway.jobs.paging import Cursor, decode_token, encode_token
+
+MAX_PAGE_SIZE = 1000
+_CANCEL_NOW = frozenset({JobState.QUEUED, JobState.PREVIEW_READY})
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _pairs(flat: list[Any]) -> dict[str, str]:
+    return {_text(flat[i]): _text(flat[i + 1]) for i in range(0, len(flat), 2)}
+
+
+class JobStore:
+    def __init__(self, redis_client: redis.Redis, prefix: str = "idphoto", retention_s: int = 86400,
+                 events_maxlen: int = 1000) -> None:
+        if retention_s < 1 or events_maxlen < 1:
+            raise ValueError("retention_s and events_maxlen must be positive")
+        self.redis = redis_client
+        self.keys = JobKeys(prefix)
+        self.retention_s = int(retention_s)
+        self.events_maxlen = int(events_maxlen)
+        self._create = redis_client.register_script(scripts.CREATE)
+        self._update = redis_client.register_script(scripts.UPDATE)
+        self._release = redis_client.register_script(scripts.RELEASE_IDEMPOTENCY)
+
+    # --- create / read -------------------------------------------------------------------------------------
+    def create(self, tenant: str, spec_id: str, options: dict, upload_key: str,
+               idempotency_key: str | None = None) -> tuple[JobRecord, bool]:
+        """A new QUEUED job, or the job this tenant already created with ``idempotency_key`` (then False)."""
+        if not tenant:
+            raise InvalidOptionError("tenant must not be empty")
+        idem_key = self.keys.idempotency(tenant, idempotency_key) if idempotency_key else None
+        for _ in range(3):
+            job_id = new_job_id()
+            now = time.time()
+            keys = [self.keys.job(job_id), self.keys.events(job_id), self.keys.tenant_jobs(tenant)]
+            fields = {"id": job_id, "tenant": tenant, "state": JobState.QUEUED.value, "spec_id": spec_id,
+                      "options": json.dumps(options or {}, sort_keys=True), "upload_key": upload_key,
+                      "progress": "0.0", "attempts": "0", "create_time": repr(now), "update_time": repr(now)}
+            args = [job_id, repr(now), self.retention_s, self.events_maxlen, repr(now - self.retention_s)]
+            status, found_id = (_text(v) for v in self._create(
+                keys=keys + ([idem_key] if idem_key else []),
+                args=args + [item for pair in fields.items() for item in pair]))
+            if status == "CREATED":
+                return self.get(job_id), True
+            try:
+                return self.get(found_id, tenant), False
+            except JobNotFoundError:      # the job expired before its idempotency key: forget the key
+                self._release(keys=[idem_key], args=[found_id])
+        raise InvalidStateError("could not create the job: idempotency key keeps pointing at a missing job")
+
+    def get(self, job_id: str, tenant: str | None = None) -> JobRecord:
+        """The job; ``JobNotFoundError`` when it does not exist or belongs to another tenant."""
+        raw = self.redis.hgetall(self.keys.job(job_id)) if job_id else {}
+        record = JobRecord.from_hash({_text(k): _text(v) for k, v in raw.items()}) if raw else None
+        if record is None or (tenant is not None and record.tenant != tenant):
+            raise JobNotFoundError(f"job {job_id!r} not found", job_id=job_id)
+        return record
+
+    # --- writes --------------------------------------------------------------------------------------------
+    def transition(self, job_id: str, to_state: JobState | str, expected: Iterable[JobState] | None = None,
+                   **fields: Any) -> JobRecord:
+        """Move the job to ``to_state`` if that is legal from its current state (and it is in ``expected``).
+
+        ``fields``: stage, progress, error_code, error_message, outputs, measurements, report, attempts,
+        upload_key (``None`` clears one). Raises ``InvalidStateError`` (details: state, to) otherwise.
+        """
+        target = JobState(to_state)
+        allowed = sources_of(target)
+        if expected is not None:
+            allowed &= {JobState(state) for state in expected}
+        now = time.time()
+        if target in CLEARS_ERROR:
+            fields = {"error_code": None, "error_message": None, **fields}
+        if target in FINISHED:
+            fields["finish_time"] = now
+        return self._apply(job_id, allowed, target, "state", now, fields)
+
+    def update_progress(self, job_id: str, progress: float, stage: str) -> None:
+        """Record progress (0..1) and the current stage of a RUNNING or FINALIZING job; appends an event."""
+        if not 0.0 <= float(progress) <= 1.0:
+            raise InvalidOptionError("progress must be between 0 and 1", progress=progress)
+        self._apply(job_id, WORKING, None, "progress", time.time(), {"progress": progress, "stage": stage})
+
+    def request_cancel(self, job_id: str, tenant: str | None = None) -> JobRecord:
+        """Cancel the job: at once when nothing works on it, else flag it for its worker.
+
+        QUEUED and PREVIEW_READY jobs become CANCELLED; RUNNING and FINALIZING jobs get ``cancel_requested``
+        (the worker checks ``cancel_requested()`` and moves the job to CANCELLED); cancelling a CANCELLED job
+        changes nothing; SUCCEEDED and FAILED jobs raise ``InvalidStateError``.
+        """
+        for _ in range(10):
+            record = self.get(job_id, tenant)
+            try:
+                if record.state == JobState.CANCELLED:
+                    return record
+                if record.state in _CANCEL_NOW:
+                    return self.transition(job_id, JobState.CANCELLED, expected={record.state})
+                if record.state in WORKING:
+                    return self._apply(job_id, {record.state}, None, "cancel_requested", time.time(),
+                                       {"cancel_requested": True})
+            except InvalidStateError:
+                continue            # the state moved under us: look again
+            raise InvalidStateError(f"a {record.state.value} job cannot be cancelled", job_id=job_id,
+                                    state=record.state.value)
+        raise InvalidStateError("the job kept changing state while being cancelled", job_id=job_id)
+
+    def cancel_requested(self, job_id: str) -> bool:
+        value = self.redis.hget(self.keys.job(job_id), "cancel_requested")
+        if value is None and not self.redis.exists(self.keys.job(job_id)):
+            raise JobNotFoundError(f"job {job_id!r} not found", job_id=job_id)
+        return value is not None and _text(value) == "1"
+
+    def _apply(self, job_id: str, allowed: Iterable[JobState], target: JobState | None, kind: str, now: float,
+               fields: dict[str, Any]) -> JobRecord:
+        encoded = []
+        for name, value in fields.items():
+            encoded += [name, _encode_extra(name, value)]
+        allowed_csv = "," + ",".join(state.value for state in allowed) + ","
+        reply = self._update(keys=[self.keys.job(job_id), self.keys.events(job_id)],
+                             args=[allowed_csv, target.value if target else "", kind, repr(now),
+                                   self.retention_s, self.events_maxlen, *encoded])
+        status = _text(reply[0])
+        if status == "NOT_FOUND":
+            raise JobNotFoundError(f"job {job_id!r} not found", job_id=job_id)
+        if status == "BAD_STATE":
+            current = _text(reply[1])
+            wanted = target.value if target else kind
+            raise InvalidStateError(f"job is {current}: cannot apply {wanted}", job_id=job_id, state=current,
+                                    to=wanted)
+        return JobRecord.from_hash(_pairs(reply[2]))
+
+    # --- events --------------------------------------------------------------------------------------------
+    def events(self, job_id: str, after_event_id: str | None = None, block_ms: int = 0,
+               tenant: str | None = None, count: int | None = None) -> list[JobEvent]:
+        """Events after ``after_event_id`` (exclusive; all retained ones when None), oldest first.
+
+        With ``block_ms`` > 0 and nothing new, waits up to that long for the next event (XREAD BLOCK). The
+        client's ``socket_timeout`` must be longer than ``block_ms``. Events older than the stream cap are gone.
+        """
+        self.get(job_id, tenant)
+        stream = self.keys.events(job_id)
+        start = "-" if after_event_id is None else f"({after_event_id}"
+        try:
+            entries = self.redis.xrange(stream, start, "+", count=count)
+            if not entries and block_ms > 0:
+                entries = _xread_entries(self.redis.xread({stream: after_event_id or "0-0"}, count=count,
+                                                          block=int(block_ms)))
+        except redis.ResponseError as exc:
+            raise InvalidOptionError("invalid event id", after_event_id=after_event_id) from exc
+        return [JobEvent.from_entry(job_id, _text(entry_id), {_text(k): _text(v) for k, v in data.items()})
+                for entry_id, data in entries]
+
+    # --- listing -------------------------------------------------------------------------------------------
+    def list(self, tenant: str, page_size: int = 50, page_token: str | None = None,
+             state: JobState | str | None = None) -> tuple[list[JobRecord], str | None]:
+        """One page of the tenant's jobs, newest first, and the token of the next page (None at the end)."""
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise InvalidOptionError(f"page_size must be between 1 and {MAX_PAGE_SIZE}", page_size=page_size)
+        cursor = decode_token(page_token)
+        wanted = JobState(state) if state else None
+        found: list[tuple[float, JobRecord]] = []
+        for score, record in self._scan_index(tenant, cursor):
+            if wanted is None or record.state == wanted:
+                found.append((score, record))
+                if len(found) > page_size:
+                    break
+        page = found[:page_size]
+        token = encode_token(Cursor(page[-1][0], page[-1][1].id)) if len(found) > page_size else None
+        return [record for _, record in page], token
+
+    def _scan_index(self, tenant: str, cursor: Cursor | None, batch: int = 100):
+        """(score, record) newest first after ``cursor``; drops index entries whose job has expired."""
+        index = self.keys.tenant_jobs(tenant)
+        top = "+inf" if cursor is None else repr(cursor.score)
+        offset, seen = 0, set()
+        while True:
+            rows = self.redis.zrevrangebyscore(index, top, "-inf", start=offset, num=batch, withscores=True)
+            offset += len(rows)
+            fresh = [(_text(m), s) for m, s in rows if cursor is None or cursor.follows(s, _text(m))]
+            fresh = [(m, s) for m, s in fresh if m not in seen]    # a newer job may shift offsets: no repeats
+            seen.update(m for m, _ in fresh)
+            pipe = self.redis.pipeline(transaction=False)
+            for member, _ in fresh:
+                pipe.hgetall(self.keys.job(member))
+            gone = []
+            for (member, score), raw in zip(fresh, pipe.execute()):
+                if not raw:
+                    gone.append(member)
+                    continue
+                record = JobRecord.from_hash({_text(k): _text(v) for k, v in raw.items()})
+                if record.tenant == tenant:
+                    yield score, record
+            if gone:
+                self.redis.zrem(index, *gone)
+                offset -= len(gone)
+            if len(rows) < batch:
+                return
+
+
+def _encode_extra(name: str, value: Any) -> str:
+    if name == "finish_time":
+        return repr(float(value))
+    if name == "cancel_requested":
+        return "1" if value else ""
+    return encode_field(name, value)
+
+
+def _xread_entries(reply: Any) -> list:
+    if not reply:
+        return []
+    if isinstance(reply, dict):        # RESP3
+        return next(iter(reply.values()))
+    return reply[0][1]
+
+
+def new_job_id() -> str:
+    """128 random bits, hex: unguessable and safe in keys and URLs."""
+    return secrets.token_hex(16)
