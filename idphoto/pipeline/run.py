@@ -12,7 +12,7 @@ from idphoto.config import load_config
 from idphoto.imageio.decode import DecodeLimits
 from idphoto.pipeline.clients import ComposeClient, FaceClient, LocalCompose, LocalFace, LocalMatting, MattingClient
 from idphoto.pipeline.deadline import Deadline
-from idphoto.pipeline.stage_a import StageAContext, run_stage_a
+from idphoto.pipeline.stage_a import ProgressHook, StageAContext, run_stage_a
 from idphoto.pipeline.stage_b import run_stage_b
 from idphoto.types import Cutout, RenderOptions, RenderResult
 
@@ -45,10 +45,11 @@ def local_clients(model_dir: Path | None = None) -> Clients:
 
 
 def stage_a(data: bytes, spec, clients: Clients, limits: DecodeLimits | None = None,
-            deadline: Deadline | None = None, timings: dict[str, float] | None = None) -> Cutout:
+            deadline: Deadline | None = None, timings: dict[str, float] | None = None,
+            on_stage: ProgressHook | None = None) -> Cutout:
     ctx = StageAContext(data=data, spec=spec, face=clients.face, matting=clients.matting,
                         limits=limits or load_config(DecodeLimits, "DECODE"))
-    cutout = run_stage_a(ctx, deadline)
+    cutout = run_stage_a(ctx, deadline, on_stage)
     if timings is not None:
         timings.update(ctx.timings)
     return cutout

@@ -83,16 +83,23 @@ STAGES: tuple[tuple[str, Callable[[StageAContext], None]], ...] = (
 )
 
 
-def run_stages(ctx: Any, stages, deadline: Deadline | None) -> None:
+ProgressHook = Callable[[str, float], None]
+
+
+def run_stages(ctx: Any, stages, deadline: Deadline | None, on_stage: ProgressHook | None = None) -> None:
+    """Run ``stages`` in order; check the deadline (and cancellation) before each; report progress after each."""
     deadline = deadline or Deadline()
-    for name, stage in stages:
+    for index, (name, stage) in enumerate(stages):
         deadline.check(name)
         start = time.perf_counter()
         stage(ctx)
         ctx.timings[name] = time.perf_counter() - start
+        if on_stage is not None:
+            on_stage(name, (index + 1) / len(stages))
 
 
-def run_stage_a(ctx: StageAContext, deadline: Deadline | None = None) -> Cutout:
-    run_stages(ctx, STAGES, deadline)
+def run_stage_a(ctx: StageAContext, deadline: Deadline | None = None, on_stage: ProgressHook | None = None
+                ) -> Cutout:
+    run_stages(ctx, STAGES, deadline, on_stage)
     assert ctx.cutout is not None
     return ctx.cutout

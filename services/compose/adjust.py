@@ -38,7 +38,7 @@ SHARPEN_SIGMA = 1.0
 SHARPEN_MAX_AMOUNT = 1.5
 
 
-def _check(name: str, value: float) -> float:
+def check_adjustment(name: str, value: float) -> float:
     lo, hi = ADJUST_RANGES[name]
     try:
         v = float(value)
@@ -96,7 +96,7 @@ def adjust(rgb: np.ndarray, brightness: float = 0.0, contrast: float = 0.0, satu
     All options 0 returns an equal copy. Out-of-range values raise InvalidOptionError naming the option.
     """
     raw = {"brightness": brightness, "contrast": contrast, "saturation": saturation, "sharpness": sharpness}
-    values = {name: _check(name, v) for name, v in raw.items()}
+    values = {name: check_adjustment(name, v) for name, v in raw.items()}
     src = np.asarray(rgb)
     if src.ndim != 3 or src.shape[2] != 3 or src.dtype != np.uint8:
         raise InternalError("adjust needs an HxWx3 uint8 image", shape=list(src.shape), dtype=str(src.dtype))

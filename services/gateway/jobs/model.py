@@ -57,8 +57,8 @@ def sources_of(target: JobState) -> frozenset[JobState]:
 
 
 # Fields a transition may set, and how each is stored in the job hash.
-JSON_FIELDS = {"outputs", "measurements", "report"}
-TEXT_FIELDS = {"stage", "error_code", "error_message", "upload_key"}
+JSON_FIELDS = {"outputs", "measurements", "report", "options"}
+TEXT_FIELDS = {"stage", "error_code", "error_message", "upload_key", "spec_id"}
 NUMBER_FIELDS = {"progress": float, "attempts": int}
 UPDATABLE_FIELDS = JSON_FIELDS | TEXT_FIELDS | set(NUMBER_FIELDS)
 

@@ -1,0 +1,127 @@
+"""The gateway's transport-free core: the public API's operations over the job store, work queue, uploads and
+object store. The gRPC servicer (and later REST) only convert messages and call these methods."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from idphoto.errors import InvalidOptionError
+from idphoto.types import RenderOptions
+from services.compose.options import check_options, options_to_dict
+from services.compose.specs import Spec, list_specs, parse_spec
+from services.gateway.jobs.model import JobEvent, JobRecord, JobState
+from services.gateway.jobs.queue import WorkQueue
+from services.gateway.jobs.store import JobStore
+from services.gateway.storage.base import ObjectStore
+from services.gateway.uploads import UploadRecord, UploadStore, check_tenant, read_capped
+
+# States where a watch stream stops: nothing more will happen without a new request.
+FINISHED = {JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED}
+FINALIZE_FROM = {JobState.PREVIEW_READY, JobState.SUCCEEDED}
+
+
+@dataclass(frozen=True)
+class GatewayLimits:
+    max_upload_bytes: int = 25_000_000
+    max_inline_bytes: int = 4_000_000
+    max_page_size: int = 200
+    watch_poll_ms: int = 1000
+
+
+def watch_ends(job: JobRecord) -> bool:
+    """A watch ends at a finished state, or at PREVIEW_READY when the job waits for the client's FinalizeJob."""
+    if job.state in FINISHED:
+        return True
+    return job.state == JobState.PREVIEW_READY and not job.options.get("finalize", False)
+
+
+class GatewayCore:
+    def __init__(self, jobs: JobStore, queue: WorkQueue, uploads: UploadStore, store: ObjectStore,
+                 limits: GatewayLimits = GatewayLimits()) -> None:
+        self.jobs = jobs
+        self.queue = queue
+        self.uploads = uploads
+        self.store = store
+        self.limits = limits
+
+    # --- uploads ---------------------------------------------------------------------------------------------
+    def upload(self, tenant: str, chunks: Iterable[bytes], filename: str = "", content_type: str = "") -> UploadRecord:
+        data = read_capped(chunks, self.limits.max_upload_bytes)
+        return self.uploads.save(tenant, data, filename, content_type)
+
+    # --- jobs ------------------------------------------------------------------------------------------------
+    def create_job(self, tenant: str, spec_id: str, options: RenderOptions, *, upload_id: str = "",
+                   image: bytes = b"", finalize: bool = False, idempotency_key: str = "") -> JobRecord:
+        check_tenant(tenant)
+        parse_spec(spec_id)                                   # SPEC_NOT_FOUND before anything is stored
+        options = check_options(options)
+        if bool(upload_id) == bool(image):
+            raise InvalidOptionError("give exactly one of upload_id or image")
+        if image:
+            if len(image) > self.limits.max_inline_bytes:
+                raise InvalidOptionError(f"inline images are limited to {self.limits.max_inline_bytes} bytes; "
+                                         "use UploadImage", size=len(image))
+            upload = self.uploads.save(tenant, image, "inline")
+        else:
+            upload = self.uploads.get(upload_id, tenant)
+        stored = {**options_to_dict(options), "finalize": bool(finalize), "upload_id": upload.id}
+        job, created = self.jobs.create(tenant, spec_id, stored, upload.key, idempotency_key or None)
+        if created:
+            self.queue.enqueue(job.id, "stage_a", {"finalize": bool(finalize)})
+        return job
+
+    def get_job(self, tenant: str, job_id: str) -> JobRecord:
+        return self.jobs.get(job_id, tenant)
+
+    def finalize_job(self, tenant: str, job_id: str, options: RenderOptions, spec_id: str = "") -> JobRecord:
+        job = self.jobs.get(job_id, tenant)
+        spec_id = spec_id or job.spec_id
+        parse_spec(spec_id)
+        options = check_options(options)
+        stored = {**options_to_dict(options), "finalize": True, "upload_id": job.options.get("upload_id", "")}
+        job = self.jobs.transition(job_id, JobState.FINALIZING, expected=FINALIZE_FROM, stage="queued",
+                                   progress=0.0, options=stored, spec_id=spec_id)
+        self.queue.enqueue(job_id, "stage_b", {})
+        return job
+
+    def cancel_job(self, tenant: str, job_id: str) -> JobRecord:
+        return self.jobs.request_cancel(job_id, tenant)
+
+    def list_jobs(self, tenant: str, page_size: int = 50, page_token: str = "",
+                  state: JobState | None = None) -> tuple[list[JobRecord], str]:
+        size = max(1, min(page_size or 50, self.limits.max_page_size))
+        jobs, token = self.jobs.list(tenant, size, page_token or None, state)
+        return jobs, token or ""
+
+    def watch(self, tenant: str, job_id: str, after_event_id: str = "") -> Iterator[tuple[JobEvent, JobRecord]]:
+        """Replay the job's events after ``after_event_id``, then follow them; stop when ``watch_ends``."""
+        job = self.jobs.get(job_id, tenant)
+        cursor = after_event_id or None
+        while True:
+            events = self.jobs.events(job_id, cursor, block_ms=self.limits.watch_poll_ms, tenant=tenant)
+            for event in events:
+                cursor = event.id
+                job = self.jobs.get(job_id, tenant)
+                yield event, job
+            if not events:
+                job = self.jobs.get(job_id, tenant)
+            if watch_ends(job) and not self.jobs.events(job_id, cursor, tenant=tenant):
+                return
+
+    # --- specs -----------------------------------------------------------------------------------------------
+    @staticmethod
+    def list_specs(country: str = "", page_size: int = 100, page_token: str = "") -> tuple[list[Spec], str, int]:
+        specs = list_specs(country or None)
+        try:
+            start = int(page_token or 0)
+        except ValueError:
+            raise InvalidOptionError("bad page_token", page_token=page_token) from None
+        size = max(1, min(page_size or 100, 500))
+        page = specs[start:start + size]
+        following = str(start + size) if start + size < len(specs) else ""
+        return page, following, len(specs)
+
+    def output_urls(self, job: JobRecord) -> list[dict]:
+        """The job's outputs (kind, key, content_type, width_px, height_px, size_bytes) with fresh URLs."""
+        return [{**output, "url": self.store.url(output["key"])} for output in job.outputs]
