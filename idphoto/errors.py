@@ -100,6 +100,8 @@ DeadlineExceededError = _error("DeadlineExceededError", "DEADLINE_EXCEEDED", "DE
 CancelledError = _error("CancelledError", "CANCELLED", "CANCELLED", 499, "the job was cancelled")
 ServiceUnavailableError = _error("ServiceUnavailableError", "SERVICE_UNAVAILABLE", "UNAVAILABLE", 503,
                                  "a backend service is unavailable")
+AttemptsExhaustedError = _error("AttemptsExhaustedError", "ATTEMPTS_EXHAUSTED", "ABORTED", 500,
+                                "the job failed repeatedly and was given up")
 InternalError = _error("InternalError", "INTERNAL", "INTERNAL", 500, "internal error")
 
 
