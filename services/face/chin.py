@@ -2,9 +2,10 @@
 
 Prior: chin = mouth + K × (mouth − eyes) vertically (levelled image). Evidence: the lower edge of the chin is a
 horizontal light-to-dark transition (lit skin above, the shadowed neck or collar below) in a narrow column band
-under the mouth. Rows in a search window are scored by the mean downward darkening across the band (dark-to-light
-edges count at half weight, for dark beards and dark backgrounds) times a wide Gaussian around the prior. Weak
-evidence falls back to the prior.
+under the mouth. Rows in an anatomical search window below the mouth are scored by the mean downward darkening
+across the band (dark-to-light edges count at half weight, for dark beards and dark backgrounds); the chin is the
+top-most strong edge (collars and necklaces further down are often stronger), settled into the shadow line just
+below it. Weak evidence falls back to the prior.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ import numpy as np
 
 PRIOR_K = 1.15            # mouth→chin in units of eyes→mouth (anthropometric mean; the sample measures 1.02)
 SEARCH = (0.65, 1.7)      # search window, same units
-PRIOR_SIGMA = 0.35        # width of the prior, same units
 BAND_HALF_WIDTH = 0.22    # column band, in eye distances each side of the face centre
-PEAK_SHARE = 0.4          # a peak counts as strong at this share of the best score
+PEAK_SHARE = 0.35         # an edge counts as strong at this share of the strongest in the window
 VALLEY_DEPTH = 0.15       # how far below the edge the jaw shadow may lie, in eyes→mouth units
+VALLEY_RISE = 4.0         # grey levels the band must brighten again below a crease for it to count
 MIN_EDGE = 2.0            # mean grey levels per pixel: weaker evidence is ignored
 
 
@@ -52,38 +53,39 @@ def estimate_chin(rgb: np.ndarray, eye_y: float, mouth_y: float, center_x: float
     if x1 - x0 < 3 or y1 - y0 < 3:
         return ChinEstimate(prior, prior, 0.0, False)
     edges = _row_edges(grey, x0, x1)[y0:y1 + 1]
-    rows = np.arange(y0, y1 + 1, dtype=np.float64)
-    score = edges * np.exp(-0.5 * ((rows - prior) / (PRIOR_SIGMA * em)) ** 2)
-    edge_row = _first_strong_peak(score, edges)
+    edge_row = _first_strong_peak(edges)
     if edge_row is None:
         return ChinEstimate(prior, prior, float(edges.max()), False)
     band_mean = cv2.GaussianBlur(grey, (0, 0), 1.0)[:, x0:x1].mean(axis=1)
-    chin_y = _shadow_valley(band_mean, y0 + edge_row, VALLEY_DEPTH * em)
+    chin_y = _shadow_valley(band_mean, edges, edge_row, y0, VALLEY_DEPTH * em)
     return ChinEstimate(chin_y, prior, float(edges[edge_row]), True)
 
 
-def _first_strong_peak(score: np.ndarray, edges: np.ndarray) -> int | None:
-    """The top-most local maximum whose score is at least PEAK_SHARE of the best: the chin is the first strong
-    light-to-dark edge under the mouth; collars and necklaces below it are often stronger."""
+def _first_strong_peak(edges: np.ndarray) -> int | None:
+    """The top-most local maximum of at least PEAK_SHARE of the strongest edge (and MIN_EDGE)."""
+    threshold = max(MIN_EDGE, PEAK_SHARE * float(edges.max()))
     if edges.max() < MIN_EDGE:
         return None
-    best = score.max()
-    for i in range(1, len(score) - 1):
-        if score[i] >= score[i - 1] and score[i] >= score[i + 1] and score[i] >= PEAK_SHARE * best \
-                and edges[i] >= MIN_EDGE:
+    for i in range(1, len(edges) - 1):
+        if edges[i] >= edges[i - 1] and edges[i] >= edges[i + 1] and edges[i] >= threshold:
             return i
-    return int(np.argmax(score))
+    return int(np.argmax(edges))
 
 
-def _shadow_valley(band_mean: np.ndarray, edge_y: int, depth: float) -> float:
-    """The skin turns under the jaw in the shadow just below the edge: the darkest row within ``depth`` of the
-    edge, sub-pixel; the edge itself when brightness keeps falling (no valley)."""
-    end = min(len(band_mean) - 1, int(np.ceil(edge_y + depth)))
-    window = band_mean[edge_y:end + 1]
-    k = int(np.argmin(window))
-    if k == 0 or k == len(window) - 1:
-        return float(edge_y)
-    a, b, c = window[k - 1], window[k], window[k + 1]
+def _parabola_offset(a: float, b: float, c: float) -> float:
     denom = a - 2 * b + c
-    offset = 0.0 if abs(denom) < 1e-9 else float(np.clip(0.5 * (a - c) / denom, -0.5, 0.5))
-    return float(edge_y + k + offset)
+    return 0.0 if abs(denom) < 1e-9 else float(np.clip(0.5 * (a - c) / denom, -0.5, 0.5))
+
+
+def _shadow_valley(band_mean: np.ndarray, edges: np.ndarray, edge_row: int, y0: int, depth: float) -> float:
+    """The skin turns under the jaw in the shadow just below the edge: the darkest row within ``depth`` of the
+    edge when brightness rises again after it (a real crease), else the edge itself, both sub-pixel."""
+    edge_y = y0 + edge_row
+    end = min(len(band_mean) - 1, int(np.ceil(edge_y + 2 * depth)))
+    window = band_mean[edge_y:end + 1]
+    k = int(np.argmin(window[:int(np.ceil(depth)) + 1]))
+    if 0 < k < len(window) - 1 and window[k + 1:].max() - window[k] >= VALLEY_RISE:
+        return float(edge_y + k + _parabola_offset(window[k - 1], window[k], window[k + 1]))
+    if 0 < edge_row < len(edges) - 1:
+        return float(edge_y + _parabola_offset(edges[edge_row - 1], edges[edge_row], edges[edge_row + 1]))
+    return float(edge_y)
