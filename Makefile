@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-export IDPHOTO_MODEL_DIR ?= $(CURDIR)/.models
+
 STAMP := $(VENV)/.setup-stamp
 DEPS_HASH := $(shell cat pyproject.toml | sha256sum | cut -c1-16)
 

@@ -1,10 +1,8 @@
-import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-os.environ.setdefault("IDPHOTO_MODEL_DIR", str(ROOT / ".models"))
 
 
 @pytest.fixture

@@ -14,8 +14,17 @@ from idphoto.errors import IdPhotoError, as_idphoto_error
 from idphoto.types import RenderOptions
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".tif", ".tiff", ".bmp"}
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False)
+
+
+def _bounds(rule: dict) -> str:
+    lo, hi = rule.get("min"), rule.get("max")
+    if lo is not None and hi is not None:
+        return f"= {lo}" if lo == hi else f"{lo}..{hi}"
+    if lo is not None:
+        return f">= {lo}"
+    return f"<= {hi}" if hi is not None else ""
 
 
 def _summary(path: Path, report: dict) -> str:
@@ -25,8 +34,8 @@ def _summary(path: Path, report: dict) -> str:
         mark = "ok " if rule.get("pass") else ("!! " if rule.get("severity") == "error" else "~  ")
         value = rule.get("value")
         value = f"{value:.2f}" if isinstance(value, float) else str(value)
-        bounds = f"[{rule.get('min', '')}..{rule.get('max', '')}]"
-        lines.append(f"  {mark}{rule.get('rule')}: {value} {rule.get('unit', '')} {bounds}")
+        bounds = _bounds(rule)
+        lines.append(f"  {mark}{rule.get('rule')}: {value} {rule.get('unit', '')}" + (f"  ({bounds})" if bounds else ""))
     return "\n".join(lines)
 
 
