@@ -58,10 +58,9 @@ def composite(rgba: np.ndarray, background_rgb: np.ndarray) -> np.ndarray:
     if bg.shape != rgba.shape[:2] + (3,) or bg.dtype != np.uint8:
         raise InternalError("composite needs an HxWx3 uint8 background of the foreground's size",
                             foreground=list(rgba.shape), background=list(bg.shape))
-    alpha = rgba[..., 3:4].astype(np.float64) / 255.0
-    blended = rgba[..., :3].astype(np.float64) * alpha + bg.astype(np.float64) * (1.0 - alpha)
-    out = np.clip(np.rint(blended), 0, 255).astype(np.uint8)
-    full, empty = rgba[..., 3] == 255, rgba[..., 3] == 0
-    out[full] = rgba[..., :3][full]
-    out[empty] = bg[empty]
+    # Integer blend, rounded half up: (fg·a + bg·(255−a) + 127) // 255 is exactly fg at a = 255 and exactly bg
+    # at a = 0, so no masking pass is needed (and uint16 holds 255·255 + 127).
+    alpha = rgba[..., 3:4].astype(np.uint16)
+    blended = rgba[..., :3].astype(np.uint16) * alpha + bg.astype(np.uint16) * (255 - alpha) + 127
+    out = (blended // 255).astype(np.uint8)
     return out
