@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
+from idphoto.errors import InvalidOptionError
 from idphoto.models.runtime import RuntimeOptions
 from idphoto.types import Alignment, Face
 from services.face.align import align
@@ -14,12 +15,15 @@ from services.face.config import FaceConfig
 from services.face.detect import choose_face, count_faces, detect_faces
 from services.face.mtcnn import MTCNN
 
+POLICIES = ("error", "largest")
+
 
 @dataclass
 class FaceAnalysis:
     face: Face                 # full-resolution pixels; eye landmarks are MTCNN's, pupils are in alignment
     face_count: int
     alignment: Alignment
+    faces: list[Face] = field(default_factory=list)     # every confident face, largest first
 
 
 class FaceCore:
@@ -35,7 +39,14 @@ class FaceCore:
     def calls(self) -> int:
         return self.detector.calls
 
-    def analyze(self, rgb: np.ndarray) -> FaceAnalysis:
-        faces = detect_faces(self.detector, rgb, self.config)
-        face = choose_face(faces, self.config)
-        return FaceAnalysis(face=face, face_count=count_faces(faces, self.config), alignment=align(rgb, face))
+    def analyze(self, rgb: np.ndarray, policy: str = "") -> FaceAnalysis:
+        """Detect, apply the face policy (``policy`` overrides the configured one: "error" or "largest"), align.
+        Safe to call from several threads at once."""
+        if policy and policy not in POLICIES:
+            raise InvalidOptionError(f"policy must be one of {', '.join(POLICIES)}, not {policy!r}",
+                                     option="policy", value=policy)
+        config = replace(self.config, multiple_faces=policy) if policy else self.config
+        faces = detect_faces(self.detector, rgb, config)
+        face = choose_face(faces, config)
+        return FaceAnalysis(face=face, face_count=count_faces(faces, config), alignment=align(rgb, face),
+                            faces=faces)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
 from idphoto.errors import MultipleFacesError, NoFaceError
@@ -17,8 +15,7 @@ def detect_faces(detector: MTCNN, rgb: np.ndarray, config: FaceConfig = FaceConf
     """Confident faces in full-resolution pixels, largest first."""
     small, scale = working_copy(rgb, config.detect_max_side)
     min_face = max(20, int(config.min_face_share * min(small.shape[:2])))
-    detector.settings = replace(detector.settings, min_face=min_face)
-    faces = [f for f in detector.detect(small) if f.score >= config.min_score]
+    faces = [f for f in detector.detect(small, min_face=min_face) if f.score >= config.min_score]
     if scale != 1.0:
         faces = [Face(box=f.box / scale, score=f.score, landmarks=f.landmarks / scale) for f in faces]
     return faces

@@ -7,7 +7,7 @@ RGB scaled as (x − 127.5) / 128. O-Net's 10 landmark values are 5 x then 5 y, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -100,10 +100,10 @@ class MTCNN:
             create_session(model_path(f"mtcnn-{n}", model_dir), runtime) for n in ("pnet", "rnet", "onet"))
         self.calls = 0
 
-    def _pnet_candidates(self, img: np.ndarray) -> np.ndarray:
+    def _pnet_candidates(self, img: np.ndarray, settings: CascadeSettings) -> np.ndarray:
         h, w = img.shape[:2]
         found = []
-        for scale in pyramid_scales(h, w, self.settings):
+        for scale in pyramid_scales(h, w, settings):
             sh, sw = int(np.ceil(h * scale)), int(np.ceil(w * scale))
             small = _normalise(cv2.resize(img, (sw, sh), interpolation=cv2.INTER_AREA))
             reg, prob = self._pnet.run(None, {self._pnet.get_inputs()[0].name: small.transpose(1, 0, 2)[None]})
@@ -145,9 +145,12 @@ class MTCNN:
                  for i in keep]
         return sorted(faces, key=lambda f: f.width * f.height, reverse=True)
 
-    def detect(self, rgb: np.ndarray) -> list[Face]:
+    def detect(self, rgb: np.ndarray, min_face: int | None = None) -> list[Face]:
+        """Faces in ``rgb``; ``min_face`` overrides the smallest face searched for this call only (the detector
+        is shared between threads and never changes its own settings)."""
         self.calls += 1
-        boxes = self._pnet_candidates(rgb)
+        settings = self.settings if min_face is None else replace(self.settings, min_face=min_face)
+        boxes = self._pnet_candidates(rgb, settings)
         if len(boxes):
             boxes = self._refine(rgb, boxes)
         if len(boxes) == 0:

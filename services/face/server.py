@@ -4,25 +4,21 @@ the analysis back. Health turns SERVING only after the MTCNN models are loaded a
 from __future__ import annotations
 
 import asyncio
-import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from idphoto.v1 import face_pb2, face_pb2_grpc
 
-from idphoto.errors import InvalidOptionError, ModelNotReadyError
+from idphoto.errors import ModelNotReadyError
 from idphoto.rpc.context import check_time_left
 from idphoto.rpc.convert import face_analysis_to_proto
 from idphoto.rpc.metrics import timed_inference
 from idphoto.rpc.server import ServerConfig, ServiceHost, create_host, section
 from idphoto.rpc.tensor import rgb_from_tensor
-from services.face.align import align
 from services.face.config import FaceConfig
-from services.face.core import FaceAnalysis, FaceCore
-from services.face.detect import choose_face, count_faces, detect_faces
+from services.face.core import FaceCore
 
 SERVICE_NAME = face_pb2.DESCRIPTOR.services_by_name["FaceService"].full_name
-POLICIES = ("error", "largest")
 
 
 @dataclass(frozen=True)
@@ -33,20 +29,11 @@ class FaceServiceConfig(FaceConfig, ServerConfig):
         return ServerConfig.validate(self) + FaceConfig.validate(self)
 
 
-def analyze_with_faces(core: FaceCore, rgb, config: FaceConfig) -> tuple[FaceAnalysis, list]:
-    """FaceCore.analyze with ``config``'s policy, also returning every confident face (DetectResponse.faces)."""
-    faces = detect_faces(core.detector, rgb, config)
-    face = choose_face(faces, config)
-    return FaceAnalysis(face=face, face_count=count_faces(faces, config), alignment=align(rgb, face)), faces
-
-
 class FaceServicer(face_pb2_grpc.FaceServiceServicer):
     def __init__(self, config: FaceConfig, core: FaceCore | None = None, model_dir: Path | None = None) -> None:
         self.config = config
         self.core = core
         self.model_dir = model_dir
-        # the detector's settings are set per call (detect_faces), so one analysis runs at a time per core
-        self._lock = threading.Lock()
 
     async def load(self) -> None:
         """Load and warm the models (the host's warm-up); an injected core is used as it is."""
@@ -58,27 +45,14 @@ class FaceServicer(face_pb2_grpc.FaceServiceServicer):
         core.warmup()
         return core
 
-    def _config_for(self, core: FaceCore, policy: str) -> FaceConfig:
-        if not policy:
-            return core.config
-        if policy not in POLICIES:
-            raise InvalidOptionError(f"policy must be one of {', '.join(POLICIES)}, not {policy!r}",
-                                     option="policy", value=policy)
-        return replace(core.config, multiple_faces=policy)
-
-    def _analyze(self, core: FaceCore, rgb, config: FaceConfig):
-        with self._lock:
-            return analyze_with_faces(core, rgb, config)
-
     async def Detect(self, request: face_pb2.DetectRequest, context) -> face_pb2.DetectResponse:
         core = self.core
         if core is None:
             raise ModelNotReadyError("the face models are still loading")
         rgb = rgb_from_tensor(request.image)
-        config = self._config_for(core, request.options.policy)
         check_time_left(context, "detect")
-        (analysis, faces), _ = await timed_inference("face", "mtcnn", self._analyze, core, rgb, config)
-        return face_analysis_to_proto(analysis, faces)
+        analysis, _ = await timed_inference("face", "mtcnn", core.analyze, rgb, request.options.policy)
+        return face_analysis_to_proto(analysis, analysis.faces)
 
 
 def create_server(config: FaceServiceConfig, core: FaceCore | None = None,

@@ -20,7 +20,6 @@ from idphoto.errors import DeadlineExceededError, MultipleFacesError, NoFaceErro
 from idphoto.rpc.client import FaceRpcClient, channel
 from idphoto.rpc.errors import STATUS_DETAILS_KEY, error_from_rpc
 from idphoto.rpc.tensor import to_tensor
-from services.face import server as face_server
 from services.face.server import SERVICE_NAME, FaceServiceConfig, create_server
 from tests.idphoto.rpc.support import (
     LogCapture,
@@ -130,7 +129,7 @@ def test_unexpected_exception_is_internal(face_core, monkeypatch):
     def broken(*args, **kwargs):
         raise ZeroDivisionError("secret detector state")
 
-    monkeypatch.setattr(face_server, "detect_faces", broken)
+    monkeypatch.setattr(face_core, "analyze", broken)
 
     async def scenario():
         host, port = create_server(CONFIG, core=face_core)
