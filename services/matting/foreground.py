@@ -25,15 +25,18 @@ def estimate_foreground(rgb: np.ndarray, alpha: np.ndarray, sigmas: tuple[float,
     """HxWx3 uint8 foreground for ``rgb`` under ``alpha`` (HxW float 0..1)."""
     image = rgb.astype(np.float32) / 255.0
     a = np.clip(alpha.astype(np.float32), 0.0, 1.0)
+    a3 = a[..., None]
     fg = image.copy()
+    bg = image.copy()
     for sigma in sigmas:
         fg_mean = _weighted_mean(fg, a, sigma)
-        bg_mean = _weighted_mean(image, 1.0 - a, sigma)
-        # Solve I = a F + (1 - a) B for F with B from the neighbourhood, then pull towards the local F mean
-        # where a is small (the division amplifies noise there).
-        solved = (image - (1.0 - a[..., None]) * bg_mean) / np.maximum(a[..., None], 0.05)
-        trust = np.clip(a, 0.0, 1.0)[..., None]
-        fg = np.clip(trust * solved + (1.0 - trust) * fg_mean, 0.0, 1.0)
+        bg_mean = _weighted_mean(bg, 1.0 - a, sigma)
+        # I = a F + (1 - a) B, so F = I + (1 - a)(F - B) and B = I - a (F - B): both estimates are refined from
+        # the local difference of means (no division by a small alpha), so the next, finer scale averages
+        # cleaner F and B instead of the mixed soft pixels again.
+        diff = fg_mean - bg_mean
+        fg = np.clip(image + (1.0 - a3) * diff, 0.0, 1.0)
+        bg = np.clip(image - a3 * diff, 0.0, 1.0)
     out = np.clip(np.rint(fg * 255.0), 0, 255).astype(np.uint8)
     return keep_opaque(rgb, out, alpha)
 
