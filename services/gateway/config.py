@@ -22,6 +22,8 @@ def _targets_problems(name: str, targets: tuple[str, ...]) -> list[str]:
 
 @dataclass(frozen=True)
 class GatewayConfig(ServerConfig):
+    port: int = 50050                     # the public gRPC port
+    metrics_port: int = -1                # /metrics is served on the HTTP port
     http_host: str = "127.0.0.1"
     http_port: int = 8080                 # health, readiness, metrics, signed downloads (0 = a free port)
     face_targets: tuple[str, ...] = ("127.0.0.1:50051",)

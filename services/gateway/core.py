@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from idphoto.errors import InvalidOptionError
+from idphoto.errors import FileTooLargeError, InvalidOptionError
 from idphoto.types import RenderOptions
 from services.compose.options import check_options, options_to_dict
 from services.compose.specs import Spec, list_specs, parse_spec
@@ -46,6 +46,11 @@ class GatewayCore:
         self.limits = limits
 
     # --- uploads ---------------------------------------------------------------------------------------------
+    def check_upload_size(self, total: int) -> None:
+        if total > self.limits.max_upload_bytes:
+            raise FileTooLargeError(f"upload exceeds {self.limits.max_upload_bytes} bytes",
+                                    max_bytes=self.limits.max_upload_bytes)
+
     def upload(self, tenant: str, chunks: Iterable[bytes], filename: str = "", content_type: str = "") -> UploadRecord:
         data = read_capped(chunks, self.limits.max_upload_bytes)
         return self.uploads.save(tenant, data, filename, content_type)

@@ -164,3 +164,11 @@ class Worker:
             self.jobs.transition(job.id, target, **fields)
         except InvalidStateError:
             log.warning("job could not take its failure", state=job.state.value, code=exc.code)
+
+
+if __name__ == "__main__":
+    import sys
+
+    from services.gateway.worker_main import main
+
+    sys.exit(main())

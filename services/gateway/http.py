@@ -1,0 +1,55 @@
+"""The gateway's HTTP side: liveness, readiness (the mesh behind it is SERVING), Prometheus metrics and signed
+downloads from the local object store. (REST transcoding of the public API joins this app later.)"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import prometheus_client
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from idphoto.errors import IdPhotoError, ObjectNotFoundError
+from services.gateway.storage.base import ObjectStore
+from services.gateway.storage.local import LocalStore
+
+Readiness = Callable[[], Awaitable[dict[str, bool]]]
+
+
+def _error(exc: IdPhotoError) -> JSONResponse:
+    return JSONResponse(exc.to_dict(), status_code=exc.http_status)
+
+
+def create_http_app(store: ObjectStore, readiness: Readiness) -> Starlette:
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        checks = await readiness()
+        ready = all(checks.values())
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    async def metrics(request: Request) -> Response:
+        return Response(prometheus_client.generate_latest(), media_type=prometheus_client.CONTENT_TYPE_LATEST)
+
+    async def download(request: Request) -> Response:
+        key = request.path_params["key"]
+        if not isinstance(store, LocalStore):
+            return _error(ObjectNotFoundError("downloads are served by the object store"))
+        q = request.query_params
+        if not store.verify_signed(key, q.get("expires", ""), q.get("sig", "")):
+            return JSONResponse({"code": "FORBIDDEN", "message": "the link is invalid or has expired",
+                                 "details": {}}, status_code=403)
+        try:
+            meta = await asyncio.to_thread(store.stat, key)
+            data = await asyncio.to_thread(store.get, key)
+        except IdPhotoError as exc:
+            return _error(exc)
+        return Response(data, media_type=meta.content_type,
+                        headers={"Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff"})
+
+    return Starlette(routes=[Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics),
+                             Route("/v1/files/{key:path}", download)])

@@ -1,0 +1,104 @@
+"""The gateway process: the public IdPhotoService (grpc.aio) and the HTTP side (uvicorn) in one event loop.
+
+Health turns SERVING once Redis answers; ``/readyz`` additionally requires every face, matting and compose
+target to report SERVING on the standard health service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+
+import grpc
+import uvicorn
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from idphoto.errors import ConfigError, ServiceUnavailableError
+from idphoto.log import configure_logging, get_logger
+from idphoto.rpc.server import ServerConfig, ServiceHost, create_host, section
+from idphoto.v1 import idphoto_pb2, idphoto_pb2_grpc
+from services.gateway.config import GatewayConfig
+from services.gateway.http import create_http_app
+from services.gateway.servicer import IdPhotoServicer
+from services.gateway.wiring import GatewayParts, build_parts, load_configs
+
+SERVICE_NAME = idphoto_pb2.DESCRIPTOR.services_by_name["IdPhotoService"].full_name
+log = get_logger("idphoto.gateway")
+
+
+async def _target_serving(target: str, timeout_s: float = 2.0) -> bool:
+    async with grpc.aio.insecure_channel(target) as channel:
+        try:
+            reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(),
+                                                                     timeout=timeout_s)
+        except grpc.RpcError:
+            return False
+    return reply.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def readiness_probe(parts: GatewayParts):
+    targets = {f"{kind}:{t}": t for kind in ("face", "matting", "compose")
+               for t in getattr(parts.config, f"{kind}_targets")}
+
+    async def check() -> dict[str, bool]:
+        results = await asyncio.gather(*(_target_serving(t) for t in targets.values()))
+        checks = dict(zip(targets, results))
+        try:
+            checks["redis"] = bool(await asyncio.to_thread(parts.redis.ping))
+        except Exception:  # any Redis failure means not ready
+            checks["redis"] = False
+        return checks
+
+    return check
+
+
+def create_server(config: GatewayConfig, parts: GatewayParts) -> tuple[ServiceHost, int]:
+    """The gateway's gRPC host (not started); tests pass parts built on their own Redis and store."""
+    host = create_host([SERVICE_NAME], section(config, ServerConfig), "gateway")
+    servicer = IdPhotoServicer(parts.core, lambda context: config.default_tenant)
+    idphoto_pb2_grpc.add_IdPhotoServiceServicer_to_server(servicer, host.server)
+    host.servicer = servicer
+
+    async def redis_ready() -> None:
+        for _ in range(50):
+            try:
+                if await asyncio.to_thread(parts.redis.ping):
+                    return
+            except Exception:  # retried below, then reported as unavailable
+                await asyncio.sleep(0.2)
+        raise ServiceUnavailableError("Redis does not answer")
+
+    host.set_warmup(redis_ready)
+    return host, host.port
+
+
+async def run_gateway(config: GatewayConfig, parts: GatewayParts) -> None:
+    host, port = create_server(config, parts)
+    app = create_http_app(parts.core.store, readiness_probe(parts))
+    http = uvicorn.Server(uvicorn.Config(app, host=config.http_host, port=config.http_port, log_level="warning",
+                                         lifespan="off", access_log=False))
+    http_task = asyncio.create_task(http.serve())
+    await host.start()
+    while not http.started and not http_task.done():
+        await asyncio.sleep(0.02)
+    http_port = http.servers[0].sockets[0].getsockname()[1] if http.started else None
+    print(json.dumps({"service": "gateway", "port": port, "http_port": http_port,
+                      "metrics_port": host.metrics_port}), flush=True)
+    await host.warm_up()
+    try:
+        await host.serve_until_signal()
+    finally:
+        http.should_exit = True
+        await http_task
+
+
+def main() -> int:
+    try:
+        config, jobs_config, storage_config = load_configs()
+    except ConfigError as exc:
+        print(f"{exc.code}: {exc.message}", file=sys.stderr)
+        return 2
+    configure_logging(config.log_level)
+    asyncio.run(run_gateway(config, build_parts(config, jobs_config, storage_config)))
+    return 0

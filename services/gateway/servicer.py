@@ -1,0 +1,78 @@
+"""IdPhotoService over gRPC: convert messages, then delegate to GatewayCore (in a thread: it talks to Redis and
+the object store synchronously). No business logic lives here."""
+
+from __future__ import annotations
+
+import asyncio
+
+from idphoto.log import bind_ids
+from idphoto.rpc.convert import options_from_proto, spec_to_proto
+from idphoto.v1 import idphoto_pb2, idphoto_pb2_grpc
+from services.gateway.convert import STATE_FROM_PROTO, event_to_proto, job_to_proto, upload_to_proto
+from services.gateway.core import GatewayCore
+
+
+class IdPhotoServicer(idphoto_pb2_grpc.IdPhotoServiceServicer):
+    def __init__(self, core: GatewayCore, tenant_of=None) -> None:
+        self.core = core
+        self._tenant_of = tenant_of or (lambda context: "default")
+
+    def _job(self, job) -> idphoto_pb2.Job:
+        return job_to_proto(job, self.core.output_urls(job))
+
+    async def UploadImage(self, request_iterator, context) -> idphoto_pb2.Upload:
+        tenant = self._tenant_of(context)
+        first: dict = {}
+        chunks: list[bytes] = []
+        total = 0
+        async for message in request_iterator:
+            if not first:
+                first = {"filename": message.filename, "content_type": message.content_type}
+            total += len(message.data)
+            self.core.check_upload_size(total)                   # refuse while streaming, not after
+            chunks.append(message.data)
+        upload = await asyncio.to_thread(self.core.upload, tenant, chunks, first.get("filename", ""),
+                                         first.get("content_type", ""))
+        return upload_to_proto(upload)
+
+    async def CreateJob(self, request: idphoto_pb2.CreateJobRequest, context) -> idphoto_pb2.Job:
+        source = request.WhichOneof("source")
+        job = await asyncio.to_thread(
+            self.core.create_job, self._tenant_of(context), request.spec_id, options_from_proto(request.options),
+            upload_id=request.upload_id if source == "upload_id" else "",
+            image=request.image if source == "image" else b"", finalize=request.finalize,
+            idempotency_key=request.idempotency_key)
+        bind_ids(job_id=job.id)
+        return self._job(job)
+
+    async def GetJob(self, request: idphoto_pb2.GetJobRequest, context) -> idphoto_pb2.Job:
+        return self._job(await asyncio.to_thread(self.core.get_job, self._tenant_of(context), request.job_id))
+
+    async def FinalizeJob(self, request: idphoto_pb2.FinalizeJobRequest, context) -> idphoto_pb2.Job:
+        job = await asyncio.to_thread(self.core.finalize_job, self._tenant_of(context), request.job_id,
+                                      options_from_proto(request.options), request.spec_id)
+        return self._job(job)
+
+    async def CancelJob(self, request: idphoto_pb2.CancelJobRequest, context) -> idphoto_pb2.Job:
+        return self._job(await asyncio.to_thread(self.core.cancel_job, self._tenant_of(context), request.job_id))
+
+    async def ListJobs(self, request: idphoto_pb2.ListJobsRequest, context) -> idphoto_pb2.ListJobsResponse:
+        state = STATE_FROM_PROTO.get(request.state)
+        jobs, token = await asyncio.to_thread(self.core.list_jobs, self._tenant_of(context), request.page_size,
+                                              request.page_token, state)
+        return idphoto_pb2.ListJobsResponse(jobs=[self._job(j) for j in jobs], next_page_token=token)
+
+    async def ListSpecs(self, request: idphoto_pb2.ListSpecsRequest, context) -> idphoto_pb2.ListSpecsResponse:
+        specs, token, total = self.core.list_specs(request.country, request.page_size, request.page_token)
+        return idphoto_pb2.ListSpecsResponse(specs=[spec_to_proto(s) for s in specs], next_page_token=token,
+                                             total_size=total)
+
+    async def WatchJob(self, request: idphoto_pb2.WatchJobRequest, context):
+        tenant = self._tenant_of(context)
+        events = self.core.watch(tenant, request.job_id, request.after_event_id)
+        while True:
+            item = await asyncio.to_thread(next, events, None)
+            if item is None:
+                return
+            event, job = item
+            yield event_to_proto(event, self._job(job))

@@ -1,0 +1,51 @@
+"""``python -m services.gateway.worker``: one worker process (IDPHOTO_WORKER_*, plus the gateway's
+IDPHOTO_GATEWAY_* targets, IDPHOTO_JOBS_* and IDPHOTO_STORAGE_*). SIGTERM finishes the current item, then exits."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+
+from idphoto.config import load_config
+from idphoto.errors import ConfigError
+from idphoto.log import configure_logging, get_logger
+from services.gateway.config import WorkerConfig
+from services.gateway.rpc_bridge import rpc_clients
+from services.gateway.wiring import build_parts, load_configs
+from services.gateway.worker import Worker
+
+log = get_logger("idphoto.worker")
+
+
+def main() -> int:
+    try:
+        config, jobs_config, storage_config = load_configs()
+        worker_config = load_config(WorkerConfig, "WORKER")
+    except ConfigError as exc:
+        print(f"{exc.code}: {exc.message}", file=sys.stderr)
+        return 2
+    configure_logging(worker_config.log_level)
+    parts = build_parts(config, jobs_config, storage_config)
+    clients, loop = rpc_clients(config.face_targets, config.matting_targets, config.compose_targets,
+                                config.rpc_timeout_s, config.max_message_mb)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    consumer = worker_config.consumer_name()
+    workers = [Worker(parts.core.jobs, parts.core.queue, parts.core.store, clients, f"{consumer}-{i}",
+                      worker_config.stage_a_deadline_s, worker_config.stage_b_deadline_s)
+               for i in range(worker_config.threads)]
+    threads = [threading.Thread(target=w.run_forever, args=(stop,), name=w.consumer) for w in workers]
+    for thread in threads:
+        thread.start()
+    print(json.dumps({"service": "worker", "consumer": consumer, "threads": len(threads)}), flush=True)
+    log.info("worker started", consumer=consumer, threads=len(threads))
+    while not stop.wait(0.5):
+        pass
+    for thread in threads:
+        thread.join()
+    loop.close()
+    log.info("worker stopped", consumer=consumer)
+    return 0
