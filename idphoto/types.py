@@ -33,7 +33,7 @@ class Face:
     def eye_distance(self) -> float:
         return float(np.linalg.norm(self.landmarks[1] - self.landmarks[0]))
 
-    def transformed(self, matrix: np.ndarray) -> "Face":
+    def transformed(self, matrix: np.ndarray) -> Face:
         """This face mapped by a 2x3 affine matrix (box becomes the bounds of its mapped corners)."""
         corners = np.array([[self.box[0], self.box[1]], [self.box[2], self.box[1]],
                             [self.box[0], self.box[3]], [self.box[2], self.box[3]]], dtype=np.float64)
@@ -96,7 +96,7 @@ class HeadGeometry:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "HeadGeometry":
+    def from_dict(cls, data: dict[str, Any]) -> HeadGeometry:
         data = dict(data)
         data["left_pupil"] = tuple(data["left_pupil"])
         data["right_pupil"] = tuple(data["right_pupil"])

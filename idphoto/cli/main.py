@@ -12,7 +12,8 @@ app.add_typer(models_cli.app, name="models")
 
 def _register_optional() -> None:
     """Commands whose modules land separately register themselves here."""
-    from idphoto.cli import make as make_cli, specs as specs_cli  # noqa: F401
+    from idphoto.cli import make as make_cli
+    from idphoto.cli import specs as specs_cli
 
     make_cli.register(app)
     specs_cli.register(app)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -35,7 +34,8 @@ def _summary(path: Path, report: dict) -> str:
         value = rule.get("value")
         value = f"{value:.2f}" if isinstance(value, float) else str(value)
         bounds = _bounds(rule)
-        lines.append(f"  {mark}{rule.get('rule')}: {value} {rule.get('unit', '')}" + (f"  ({bounds})" if bounds else ""))
+        suffix = f"  ({bounds})" if bounds else ""
+        lines.append(f"  {mark}{rule.get('rule')}: {value} {rule.get('unit', '')}{suffix}")
     return "\n".join(lines)
 
 
@@ -70,7 +70,7 @@ def _make_directory(source: Path, spec, options: RenderOptions, clients, output:
             try:
                 _make_one(path, spec, options, clients, stem.with_suffix("." + fmt), sheet,
                           stem.with_name(stem.name + "-report.json"))
-            except Exception as exc:  # one failure never stops the rest
+            except Exception as exc:  # noqa: BLE001 - one failure never stops the rest
                 failures.append((path, as_idphoto_error(exc)))
             progress.advance(task)
     out.print(f"{len(files) - len(failures)} of {len(files)} photos made in {output}")
@@ -86,11 +86,11 @@ def make(
     background: str = typer.Option("", help="named colour, #hex, vertical:#a,#b or radial:#a,#b"),
     brightness: float = typer.Option(0.0), contrast: float = typer.Option(0.0),
     saturation: float = typer.Option(0.0), sharpen: float = typer.Option(0.0),
-    format: Optional[str] = typer.Option(None, "--format", help="jpg or png (default: from the output name)"),
-    max_kb: Optional[int] = typer.Option(None, "--max-kb"),
+    format: str | None = typer.Option(None, "--format", help="jpg or png (default: from the output name)"),
+    max_kb: int | None = typer.Option(None, "--max-kb"),
     sheet: str = typer.Option("", "--sheet", help="print sheet paper: 4r, 5x7, a4, letter, custom:WxH (mm)"),
-    sheet_output: Optional[Path] = typer.Option(None, "--sheet-output"),
-    report: Optional[Path] = typer.Option(None, "--report", help="write the compliance report (JSON) here"),
+    sheet_output: Path | None = typer.Option(None, "--sheet-output"),
+    report: Path | None = typer.Option(None, "--report", help="write the compliance report (JSON) here"),
 ) -> None:
     """Make an ID photo to a document spec."""
     from idphoto.pipeline.run import local_clients
@@ -109,7 +109,7 @@ def make(
         run = _make_one(input, document, options, clients, output, sheet_output, report)
     except IdPhotoError as exc:
         err.print(f"error: {exc.code}: {exc.message}")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     out.print(_summary(output, run.result.report))
 
 

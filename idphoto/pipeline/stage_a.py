@@ -7,8 +7,9 @@ per-stage timings (``make bench`` reads them). Model calls happen only through t
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 

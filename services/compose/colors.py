@@ -77,7 +77,7 @@ class Background:
         return tuple(int(v) for v in np.rint(mean))  # type: ignore[return-value]
 
     def to_text(self) -> str:
-        hexes = ",".join("#%02x%02x%02x" % c for c in self.colors)
+        hexes = ",".join("#{:02x}{:02x}{:02x}".format(*c) for c in self.colors)
         return hexes if self.kind == "solid" else f"{self.kind}:{hexes}"
 
 

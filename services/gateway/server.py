@@ -13,11 +13,11 @@ import sys
 import grpc
 import uvicorn
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from idphoto.v1 import idphoto_pb2, idphoto_pb2_grpc
 
 from idphoto.errors import ConfigError, ServiceUnavailableError
 from idphoto.log import configure_logging, get_logger
 from idphoto.rpc.server import ServerConfig, ServiceHost, create_host, section
-from idphoto.v1 import idphoto_pb2, idphoto_pb2_grpc
 from services.gateway.config import GatewayConfig
 from services.gateway.http import create_http_app
 from services.gateway.servicer import IdPhotoServicer
@@ -46,7 +46,7 @@ def readiness_probe(parts: GatewayParts):
         checks = dict(zip(targets, results))
         try:
             checks["redis"] = bool(await asyncio.to_thread(parts.redis.ping))
-        except Exception:  # any Redis failure means not ready
+        except Exception:  # noqa: BLE001 - any Redis failure means not ready
             checks["redis"] = False
         return checks
 
@@ -65,7 +65,7 @@ def create_server(config: GatewayConfig, parts: GatewayParts) -> tuple[ServiceHo
             try:
                 if await asyncio.to_thread(parts.redis.ping):
                     return
-            except Exception:  # retried below, then reported as unavailable
+            except Exception:  # noqa: BLE001 - retried, then reported as unavailable
                 await asyncio.sleep(0.2)
         raise ServiceUnavailableError("Redis does not answer")
 

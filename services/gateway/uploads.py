@@ -12,8 +12,14 @@ from dataclasses import asdict, dataclass
 
 import redis
 
-from idphoto.errors import (EmptyInputError, FileTooLargeError, InvalidImageError, InvalidOptionError,
-                            UnsupportedFormatError, UploadNotFoundError)
+from idphoto.errors import (
+    EmptyInputError,
+    FileTooLargeError,
+    InvalidImageError,
+    InvalidOptionError,
+    UnsupportedFormatError,
+    UploadNotFoundError,
+)
 from idphoto.imageio.decode import sniff_format
 from services.gateway.storage.base import ObjectStore
 

@@ -12,8 +12,14 @@ import json
 import threading
 import time
 
-from idphoto.errors import (AttemptsExhaustedError, CancelledError, IdPhotoError, InputError, InvalidStateError,
-                            as_idphoto_error)
+from idphoto.errors import (
+    AttemptsExhaustedError,
+    CancelledError,
+    IdPhotoError,
+    InputError,
+    InvalidStateError,
+    as_idphoto_error,
+)
 from idphoto.log import bind_ids, clear_ids, get_logger
 from idphoto.pipeline.deadline import Deadline
 from idphoto.pipeline.run import Clients, stage_a

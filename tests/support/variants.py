@@ -238,7 +238,7 @@ def _patch_tiff_size(data: bytearray, w: int, h: int) -> None:
     (ifd,) = struct.unpack("<I", data[4:8])
     (count,) = struct.unpack("<H", data[ifd:ifd + 2])
     for entry in range(ifd + 2, ifd + 2 + 12 * count, 12):
-        tag, kind = struct.unpack("<HH", data[entry:entry + 4])
+        tag, _kind = struct.unpack("<HH", data[entry:entry + 4])
         if tag in (256, 257):
             value = w if tag == 256 else h
             data[entry + 2:entry + 12] = struct.pack("<HII", 4, 1, value)   # LONG, one value

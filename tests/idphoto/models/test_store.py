@@ -174,7 +174,7 @@ def test_a_corrupted_file_is_replaced(env, cache, models) -> None:
 def test_missing_member_is_a_fetch_error(kind, env, cache, models) -> None:
     archive = ARCHIVES[kind](cache)
     env(_entry(archive, member="fakemodel/other.onnx"))
-    with pytest.raises(ModelFetchError, match="fakemodel/other.onnx not found"):
+    with pytest.raises(ModelFetchError, match=r"fakemodel/other\.onnx not found"):
         pull(NAME, models, archive_cache=cache)
     assert list(models.iterdir()) == []
 

@@ -3,8 +3,14 @@
 import pytest
 from skimage import data
 
-from idphoto.errors import (EmptyInputError, ImageTooLargeError, ImageTooSmallError, InvalidImageError,
-                            NoFaceError, SpecNotFoundError)
+from idphoto.errors import (
+    EmptyInputError,
+    ImageTooLargeError,
+    ImageTooSmallError,
+    InvalidImageError,
+    NoFaceError,
+    SpecNotFoundError,
+)
 from idphoto.pipeline.run import make_id_photo
 from idphoto.types import RenderOptions
 from services.compose.specs import get_spec

@@ -3,7 +3,13 @@ import pytest
 
 from idphoto.errors import InvalidOptionError
 from services.compose.colors import (
-    NAMED_COLORS, Background, delta_e2000, mean_delta_e, parse_background, parse_color, rgb_to_lab,
+    NAMED_COLORS,
+    Background,
+    delta_e2000,
+    mean_delta_e,
+    parse_background,
+    parse_color,
+    rgb_to_lab,
 )
 
 # Sharma, Wu & Dalal (2005), "The CIEDE2000 color-difference formula: implementation notes, supplementary test

@@ -22,7 +22,7 @@ def _place(cutout, spec_id):
 
 
 def test_us_passport(cutout):
-    spec, p, crown, chin = _place(cutout, "us-passport")
+    _spec, p, crown, chin = _place(cutout, "us-passport")
     assert p.rgba.shape == (600, 600, 4) and p.rgba.dtype == np.uint8 and p.valid.shape == (600, 600)
     mid_px = (25.4 + 34.925) / 2 / MM                                   # 356.25 px
     assert abs((chin - crown) - mid_px) <= 1.0
@@ -44,7 +44,7 @@ def test_us_passport(cutout):
     ("uk-passport", (413, 531), (29, 34)),
 ])
 def test_head_lands_in_the_middle_of_the_range(cutout, spec_id, size, head_mm):
-    spec, p, crown, chin = _place(cutout, spec_id)
+    _spec, p, crown, chin = _place(cutout, spec_id)
     assert p.rgba.shape[:2] == (size[1], size[0])
     measured_mm = (chin - crown) * MM
     assert head_mm[0] <= measured_mm <= head_mm[1]
@@ -55,10 +55,10 @@ def test_head_lands_in_the_middle_of_the_range(cutout, spec_id, size, head_mm):
 
 
 def test_crown_margin_rule_china_and_japan(cutout):
-    _, china, crown, _ = _place(cutout, "china-passport")
+    _, _china, crown, _ = _place(cutout, "china-passport")
     assert abs(crown - 4.0 / MM) <= 1.0                                   # middle of 3-5 mm
     assert 3.0 <= crown * MM <= 5.0
-    _, japan, crown, _ = _place(cutout, "japan-passport")
+    _, _japan, crown, _ = _place(cutout, "japan-passport")
     assert abs(crown - 4.0 / MM) <= 1.0                                   # middle of 2-6 mm
 
 
@@ -72,7 +72,7 @@ def test_default_crown_rule_is_forty_percent_of_the_free_height(cutout):
 
 def test_downscaling_keeps_the_geometry():
     big = make_cutout(width=1400, height=1800, cx=700.0, cy=560.0, ax=260.0, ay=350.0, ss=2)
-    spec, p, crown, chin = _place(big, "schengen-visa")
+    _spec, p, crown, chin = _place(big, "schengen-visa")
     assert p.scale < 0.6
     assert abs((chin - crown) - 34.0 / MM) <= 1.0
     assert abs(crown - p.crown_y) <= 0.5

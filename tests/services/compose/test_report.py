@@ -27,7 +27,7 @@ def _exported(width=600, height=600, dpi=300):
 
 
 def _report(spec, placement, photo, **kw):
-    args = dict(background_rgb_reference=WHITE, exported=_exported(), face_count=1, residual_roll_deg=0.3)
+    args = {"background_rgb_reference": WHITE, "exported": _exported(), "face_count": 1, "residual_roll_deg": 0.3}
     args.update(kw)
     return build_report(spec, placement, photo, **args)
 
@@ -112,7 +112,7 @@ def test_roll_is_a_warning(us):
 
 
 def test_background_delta_e_flips_with_a_tinted_background(us):
-    spec, placement, photo = us
+    spec, placement, _photo = us
     tinted = composite(placement.rgba, np.full((600, 600, 3), (250, 244, 236), np.uint8))
     report = _report(spec, placement, tinted)
     rule = _rules(report)["background_delta_e"]

@@ -4,7 +4,7 @@ import pytest
 from idphoto.errors import MultipleFacesError, NoFaceError
 from services.face.config import FaceConfig
 from services.face.detect import choose_face, detect_faces
-from services.face.mtcnn import nms, pyramid_scales, CascadeSettings
+from services.face.mtcnn import CascadeSettings, nms, pyramid_scales
 from tests.support import truth
 from tests.support.images import astronaut
 

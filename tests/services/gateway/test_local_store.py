@@ -92,7 +92,7 @@ def test_failed_write_keeps_old_object(local_store, monkeypatch):
     monkeypatch.undo()
     assert local_store.get("k.bin") == b"old"
     assert local_store.list("") == ["k.bin"]
-    assert not [p for p in local_store.root.rglob(".tmp-*")]
+    assert not list(local_store.root.rglob(".tmp-*"))
 
 
 def test_empty_signing_key_refused(tmp_path):
