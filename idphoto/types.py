@@ -130,8 +130,8 @@ class RenderOptions:
     format: str = "jpg"
     max_kb: int | None = None
     sheet: str = ""                      # paper id ("4r", "5x7", "a4", "letter", "custom:WxH" in mm); "" = none
-    sheet_gap_mm: float = 2.0
-    sheet_margin_mm: float = 3.0
+    sheet_gap_mm: float | None = None    # None (both): 2 mm gap, 3 mm margin, or edge to edge if more copies fit
+    sheet_margin_mm: float | None = None
     sheet_cut_guides: bool = True
     dpi: int | None = None               # override the spec's dpi (sheet and file metadata)
 

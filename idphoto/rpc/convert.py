@@ -179,7 +179,7 @@ def options_from_proto(options: common_pb2.RenderOptions) -> RenderOptions:
         background=options.background, brightness=options.brightness, contrast=options.contrast,
         saturation=options.saturation, sharpness=options.sharpness, format=options.format or "jpg",
         max_kb=_opt(options, "max_kb", None), sheet=options.sheet,
-        sheet_gap_mm=_opt(options, "sheet_gap_mm", 2.0), sheet_margin_mm=_opt(options, "sheet_margin_mm", 3.0),
+        sheet_gap_mm=_opt(options, "sheet_gap_mm", None), sheet_margin_mm=_opt(options, "sheet_margin_mm", None),
         sheet_cut_guides=_opt(options, "sheet_cut_guides", True), dpi=_opt(options, "dpi", None))
 
 

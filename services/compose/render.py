@@ -25,7 +25,7 @@ from services.compose.colors import parse_background
 from services.compose.crop import crop_to_spec
 from services.compose.export import export_image
 from services.compose.report import build_report
-from services.compose.sheet import SheetLayout, plan_sheet, render_sheet
+from services.compose.sheet import SheetLayout, plan_best_sheet, render_sheet
 from services.compose.specs import Spec
 
 
@@ -39,12 +39,18 @@ def _sheet(photo_rgb: np.ndarray, plan: SheetLayout, cut_guides: bool, fmt: str)
     return sheet, export_image(sheet, fmt=fmt, dpi=plan.dpi).data
 
 
-def layout(photo_rgb: np.ndarray, paper: str, dpi: int, gap_mm: float, margin_mm: float, cut_guides: bool,
-           fmt: str) -> tuple[np.ndarray, bytes]:
+def layout(photo_rgb: np.ndarray, paper: str, dpi: int, gap_mm: float | None, margin_mm: float | None,
+           cut_guides: bool, fmt: str) -> tuple[np.ndarray, bytes]:
     """Tile the photo on a sheet of ``paper`` at ``dpi``; returns (sheet RGB, encoded sheet)."""
     height, width = photo_rgb.shape[:2]
-    plan = plan_sheet(width, height, paper, dpi=dpi, gap_mm=gap_mm, margin_mm=margin_mm)
+    plan = plan_best_sheet(width, height, paper, dpi=dpi, gap_mm=gap_mm, margin_mm=margin_mm)
     return _sheet(photo_rgb, plan, cut_guides, fmt)
+
+
+def sheet_plan(spec: Spec, options: RenderOptions) -> SheetLayout:
+    """The layout ``render`` tiles the photo with (requires ``options.sheet``)."""
+    return plan_best_sheet(spec.width_px, spec.height_px, options.sheet, dpi=int(options.dpi or spec.dpi),
+                           gap_mm=options.sheet_gap_mm, margin_mm=options.sheet_margin_mm)
 
 
 def render(cutout: Cutout, spec: Spec, options: RenderOptions) -> RenderResult:
@@ -59,8 +65,7 @@ def render(cutout: Cutout, spec: Spec, options: RenderOptions) -> RenderResult:
     exported = export_image(photo, fmt=options.format, dpi=dpi, max_kb=options.max_kb)
     sheet = sheet_bytes = plan = None
     if options.sheet:
-        plan = plan_sheet(spec.width_px, spec.height_px, options.sheet, dpi=dpi, gap_mm=options.sheet_gap_mm,
-                          margin_mm=options.sheet_margin_mm)
+        plan = sheet_plan(spec, options)
         sheet, sheet_bytes = _sheet(photo, plan, options.sheet_cut_guides, exported.format)
     report = build_report(spec, placement, _decode(exported.data), background.reference, exported,
                           face_count=cutout.face_count, residual_roll_deg=cutout.head.residual_roll_deg)

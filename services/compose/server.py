@@ -26,8 +26,8 @@ from idphoto.rpc.tensor import rgb_from_tensor
 from idphoto.types import Cutout, HeadGeometry, RenderOptions
 from services.compose.export import CONTENT_TYPES, FORMATS
 from services.compose.options import check_options
-from services.compose.render import layout, render
-from services.compose.sheet import plan_sheet
+from services.compose.render import layout, render, sheet_plan
+from services.compose.sheet import plan_best_sheet
 from services.compose.specs import list_specs, parse_spec
 
 SERVICE_NAME = compose_pb2.DESCRIPTOR.services_by_name["ComposeService"].full_name
@@ -44,8 +44,7 @@ def render_with_plan(cutout: Cutout, spec, options: RenderOptions):
     result = render(cutout, spec, options)
     plan = None
     if options.sheet:
-        plan = plan_sheet(spec.width_px, spec.height_px, options.sheet, dpi=int(options.dpi or spec.dpi),
-                          gap_mm=options.sheet_gap_mm, margin_mm=options.sheet_margin_mm)
+        plan = sheet_plan(spec, options)
     return result, plan
 
 
@@ -89,11 +88,11 @@ def _layout(request: compose_pb2.LayoutRequest) -> compose_pb2.LayoutResponse:
     if fmt is None:
         raise InvalidOptionError("format must be jpg or png", option="format", value=request.format)
     dpi = request.dpi or 300
-    gap = request.gap_mm if request.HasField("gap_mm") else 2.0
-    margin = request.margin_mm if request.HasField("margin_mm") else 3.0
+    gap = request.gap_mm if request.HasField("gap_mm") else None
+    margin = request.margin_mm if request.HasField("margin_mm") else None
     guides = request.cut_guides if request.HasField("cut_guides") else True
     _, data = layout(rgb, request.paper, dpi, gap, margin, guides, fmt)
-    plan = plan_sheet(rgb.shape[1], rgb.shape[0], request.paper, dpi=dpi, gap_mm=gap, margin_mm=margin)
+    plan = plan_best_sheet(rgb.shape[1], rgb.shape[0], request.paper, dpi=dpi, gap_mm=gap, margin_mm=margin)
     return compose_pb2.LayoutResponse(sheet=data, content_type=CONTENT_TYPES[fmt], layout=sheet_layout_to_proto(plan))
 
 

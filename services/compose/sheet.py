@@ -143,3 +143,23 @@ def render_sheet(photo_rgb: np.ndarray, layout: SheetLayout, cut_guides: bool = 
     for x, y in layout.positions:
         sheet[y:y + ph, x:x + pw] = photo
     return sheet
+
+
+DEFAULT_GAP_MM = 2.0
+DEFAULT_MARGIN_MM = 3.0
+
+
+def plan_best_sheet(photo_w_px: int, photo_h_px: int, paper: str, dpi: int = 300, gap_mm: float | None = None,
+                    margin_mm: float | None = None) -> SheetLayout:
+    """``plan_sheet`` with spacing left to us when both are None: the default gap and margin, unless printing
+    edge to edge fits more copies (a 2×2 in photo on 4×6 in paper: 6 copies instead of 2)."""
+    if gap_mm is not None or margin_mm is not None:
+        return plan_sheet(photo_w_px, photo_h_px, paper, dpi,
+                          DEFAULT_GAP_MM if gap_mm is None else gap_mm,
+                          DEFAULT_MARGIN_MM if margin_mm is None else margin_mm)
+    spaced = plan_sheet(photo_w_px, photo_h_px, paper, dpi, DEFAULT_GAP_MM, DEFAULT_MARGIN_MM)
+    try:
+        tight = plan_sheet(photo_w_px, photo_h_px, paper, dpi, 0.0, 0.0)
+    except InvalidOptionError:
+        return spaced
+    return tight if tight.cols * tight.rows > spaced.cols * spaced.rows else spaced

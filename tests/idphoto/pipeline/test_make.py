@@ -67,7 +67,7 @@ def test_other_documents_meet_their_head_rule(clients, spec_id, size, head_mm):
 
 
 def test_4r_sheet_of_schengen_copies_are_identical(clients, output_dir):
-    from services.compose.sheet import plan_sheet
+    from services.compose.render import sheet_plan
 
     options = RenderOptions(format="png", sheet="4r")
     run = make_id_photo(astronaut_bytes("PNG"), get_spec("schengen-visa"), options, clients)
@@ -76,7 +76,7 @@ def test_4r_sheet_of_schengen_copies_are_identical(clients, output_dir):
     (output_dir / "schengen-4r.png").write_bytes(run.result.sheet_bytes)
     assert sheet.shape[:2] in ((1200, 1800), (1800, 1200))
     assert tuple(round(v) for v in info["dpi"]) == (300, 300)
-    plan = plan_sheet(413, 531, "4r", dpi=300, gap_mm=options.sheet_gap_mm, margin_mm=options.sheet_margin_mm)
+    plan = sheet_plan(get_spec("schengen-visa"), options)
     assert len(plan.positions) >= 8
     boxes = [(x, y, x + 413, y + 531) for x, y in plan.positions]
     for i, a in enumerate(boxes):

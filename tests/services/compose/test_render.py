@@ -96,7 +96,8 @@ def test_sheet_in_the_same_format_and_dpi(cutout):
     assert sorted(img.size) == [1200, 1800]                                   # 4 x 6 in at 300 dpi
     assert result.sheet.shape[:2] == (img.size[1], img.size[0])
     sheet = result.report["sheet"]
-    assert sheet["copies"] == sheet["cols"] * sheet["rows"] == 2     # 2x2 in twice; a third needs 158 mm
+    # 2x2 in on 4x6 in: with the default 2 mm gap and 3 mm margin only 2 fit; edge to edge, 6 (2 x 3) do
+    assert sheet["copies"] == sheet["cols"] * sheet["rows"] == 6
     assert (sheet["dpi"], sheet["bytes"]) == (300, len(result.sheet_bytes))
 
 

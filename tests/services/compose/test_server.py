@@ -110,7 +110,7 @@ def test_render_custom_spec_id(cutout):
 
 def test_layout_equals_in_process_layout(cutout):
     photo = render(cutout, get_spec("us-passport"), RenderOptions())
-    _, expected_jpg = layout(decode_rgb(photo.photo_bytes), "4r", 300, 2.0, 3.0, True, "jpg")
+    _, expected_jpg = layout(decode_rgb(photo.photo_bytes), "4r", 300, None, None, True, "jpg")
     _, expected_png = layout(photo.photo, "5x7", 150, 1.0, 3.0, False, "png")
 
     async def calls(client):

@@ -115,3 +115,15 @@ def test_photo_too_big_for_paper():
         plan_sheet(2000, 2000, "4r", dpi=300)
     with pytest.raises(InvalidOptionError):
         plan_sheet(413, 531, "4r", gap_mm=-1)
+
+
+def test_best_sheet_prints_edge_to_edge_only_when_more_copies_fit():
+    from services.compose.sheet import plan_best_sheet
+
+    square = plan_best_sheet(600, 600, "4r", dpi=300)
+    assert square.cols * square.rows == 6                      # 2x2 in: edge to edge beats 2 spaced copies
+    schengen = plan_best_sheet(413, 531, "4r", dpi=300)
+    assert schengen.cols * schengen.rows == 8                  # 35x45 mm: 8 fit with the default spacing too
+    assert schengen.positions == plan_sheet(413, 531, "4r", 300, 2.0, 3.0).positions
+    explicit = plan_best_sheet(600, 600, "4r", dpi=300, gap_mm=2.0)
+    assert explicit.cols * explicit.rows == 2                  # a caller's spacing is respected
