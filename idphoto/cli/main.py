@@ -17,6 +17,11 @@ def _register_optional() -> None:
 
     make_cli.register(app)
     specs_cli.register(app)
+    from idphoto.cli import serve as serve_cli
+    from idphoto.cli import submit as submit_cli
+
+    serve_cli.register(app)
+    submit_cli.register(app)
 
 
 try:

@@ -24,6 +24,7 @@ reclaimed after the jobs' visibility timeout). ``stop_process(name)`` stops one 
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import threading
 import time
@@ -34,8 +35,16 @@ from idphoto.log import get_logger
 from idphoto.serve import health
 from idphoto.serve.endpoints import Endpoints, endpoint_of
 from idphoto.serve.health import StartError
-from idphoto.serve.plan import (MeshOptions, PortPicker, consumer_for, gateway_env, plan_gateways, plan_services,
-                                plan_workers, signing_key)
+from idphoto.serve.plan import (
+    MeshOptions,
+    PortPicker,
+    consumer_for,
+    gateway_env,
+    plan_gateways,
+    plan_services,
+    plan_workers,
+    signing_key,
+)
 from idphoto.serve.process import Child, stop_all
 from idphoto.serve.redis_server import redis_url_or_private
 
@@ -62,6 +71,7 @@ class Mesh:
         self._stopping = threading.Event()
         self._monitor: threading.Thread | None = None
         self._crashes: dict[str, int] = {}
+        self._private_redis = False
         self._restart_at: dict[str, float] = {}
 
     # --- life cycle ------------------------------------------------------------------------------------------
@@ -102,8 +112,6 @@ class Mesh:
         self._private_redis = False
         if self.options.redis_url:
             return self.options.redis_url
-        import os
-
         self._private_redis = not os.environ.get("REDIS_URL")
         # the private redis-server shares our process group: keep a terminal's Ctrl-C away from it (a blocked
         # signal stays blocked across exec) so that it outlives the workers and is stopped last, by us
@@ -131,7 +139,7 @@ class Mesh:
         if child.spec.kind == "worker":
             child.spec.env["IDPHOTO_WORKER_CONSUMER"] = consumer_for(child.spec, child.incarnation)
         child.start()
-        log.info("mesh.started", process=child.name, pid=child.pid, log=str(child.spec.log_path))
+        self._event(f"started {child.name} (pid {child.pid})", quiet=True)
 
     def stop(self) -> None:
         """Workers, then gateways, then services (each tier SIGTERM → bounded wait → SIGKILL); then Redis."""
@@ -229,8 +237,11 @@ class Mesh:
             self._launch(child)
             self._event(f"{child.name} restarted (pid {child.pid})")
 
-    def _event(self, text: str) -> None:
-        self.events.append(text)
-        log.warning("mesh.event", message=text)
+    def _event(self, text: str, quiet: bool = False) -> None:
+        """To ``on_event`` when given (the CLI prints it), else to the log; ``quiet`` ones are not kept."""
+        if not quiet:
+            self.events.append(text)
         if self._on_event is not None:
             self._on_event(text)
+        elif not quiet:
+            log.warning("mesh.event", message=text)
