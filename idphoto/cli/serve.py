@@ -87,7 +87,9 @@ def serve(
     out.print("serving; Ctrl-C or SIGTERM stops everything", markup=False)
     while not signals.stop.wait(0.5):
         pass
-    _say(f"{signals.received}: stopping workers, gateways, services" + (", redis" if endpoints.private_redis else ""))
+    tiers = (["workers", "gateways"] if options.with_gateway else []) + ["services"]
+    tiers += ["redis"] if endpoints.private_redis else []
+    _say(f"{signals.received}: stopping {', '.join(tiers)}")
     mesh.stop()
     _say("stopped")
 
