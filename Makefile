@@ -56,6 +56,7 @@ test: setup
 
 bench: setup
 	$(PY) -m scripts.bench
+	$(PY) -m scripts.bench_mesh
 
 # Both linters always run; the target fails if either reports findings.
 lint: proto buf

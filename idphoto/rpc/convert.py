@@ -153,12 +153,17 @@ def face_analysis_from_proto(response: face_pb2.DetectResponse):
 
 def matte_to_proto(matte: Matte, request_id: str = "", model: str = "",
                    inference_ms: float = 0.0) -> matting_pb2.MatteResponse:
-    return matting_pb2.MatteResponse(request_id=request_id, alpha=to_tensor(np.asarray(matte.alpha, np.float32)),
+    """Alpha travels as uint8 (the cutout stores it so anyway): a quarter of the float32 bytes."""
+    alpha8 = np.clip(np.rint(np.asarray(matte.alpha, np.float32) * 255.0), 0, 255).astype(np.uint8)
+    return matting_pb2.MatteResponse(request_id=request_id, alpha=to_tensor(alpha8),
                                      foreground=to_tensor(matte.foreground), model=model, inference_ms=inference_ms)
 
 
 def matte_from_proto(response: matting_pb2.MatteResponse) -> Matte:
-    return Matte(alpha=from_tensor(response.alpha), foreground=from_tensor(response.foreground))
+    alpha = from_tensor(response.alpha)
+    if alpha.dtype == np.uint8:
+        alpha = alpha.astype(np.float32) / 255.0
+    return Matte(alpha=alpha, foreground=from_tensor(response.foreground))
 
 
 # --- stage B inputs ----------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ import io
 from dataclasses import dataclass
 
 import numpy as np
-from idphoto.v1 import compose_pb2, compose_pb2_grpc
 from PIL import Image
 
 from idphoto.errors import InvalidImageError, InvalidOptionError
@@ -24,6 +23,7 @@ from idphoto.rpc.convert import (
 from idphoto.rpc.server import ServerConfig, ServiceHost, create_host, section
 from idphoto.rpc.tensor import rgb_from_tensor
 from idphoto.types import Cutout, HeadGeometry, RenderOptions
+from idphoto.v1 import compose_pb2, compose_pb2_grpc
 from services.compose.export import CONTENT_TYPES, FORMATS
 from services.compose.options import check_options
 from services.compose.render import layout, render, sheet_plan

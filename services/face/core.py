@@ -9,7 +9,7 @@ import numpy as np
 
 from idphoto.errors import InvalidOptionError
 from idphoto.models.runtime import RuntimeOptions
-from idphoto.types import Alignment, Face
+from idphoto.types import Alignment, Face, apply_affine
 from services.face.align import align
 from services.face.config import FaceConfig
 from services.face.detect import choose_face, count_faces, detect_faces
@@ -24,6 +24,20 @@ class FaceAnalysis:
     face_count: int
     alignment: Alignment
     faces: list[Face] = field(default_factory=list)     # every confident face, largest first
+
+    def rescaled(self, kx: float, ky: float) -> FaceAnalysis:
+        """This analysis in the pixels of an image ``kx``×``ky`` times larger (pixel-centre convention)."""
+        m = np.array([[kx, 0.0, 0.5 * kx - 0.5], [0.0, ky, 0.5 * ky - 0.5]])
+
+        def point(p):
+            x, y = apply_affine(m, np.asarray(p))[0]
+            return (float(x), float(y))
+
+        a = self.alignment
+        alignment = Alignment(angle_deg=a.angle_deg, center=point(a.center), left_pupil=point(a.left_pupil),
+                              right_pupil=point(a.right_pupil))
+        return FaceAnalysis(face=self.face.transformed(m), face_count=self.face_count, alignment=alignment,
+                            faces=[f.transformed(m) for f in self.faces])
 
 
 class FaceCore:

@@ -7,14 +7,13 @@ import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
-from idphoto.v1 import face_pb2, face_pb2_grpc
-
 from idphoto.errors import ModelNotReadyError
 from idphoto.rpc.context import check_time_left
 from idphoto.rpc.convert import face_analysis_to_proto
 from idphoto.rpc.metrics import timed_inference
 from idphoto.rpc.server import ServerConfig, ServiceHost, create_host, section
 from idphoto.rpc.tensor import rgb_from_tensor
+from idphoto.v1 import face_pb2, face_pb2_grpc
 from services.face.config import FaceConfig
 from services.face.core import FaceCore
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from google.protobuf import timestamp_pb2
-from idphoto.v1 import common_pb2, idphoto_pb2
 
 from idphoto.rpc.convert import dict_to_struct, head_to_proto, options_to_proto
 from idphoto.types import HeadGeometry
+from idphoto.v1 import common_pb2, idphoto_pb2
 from services.compose.options import options_from_dict
 from services.gateway.jobs.model import JobEvent, JobRecord, JobState
 from services.gateway.uploads import UploadRecord

@@ -13,11 +13,11 @@ import sys
 import grpc
 import uvicorn
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from idphoto.v1 import idphoto_pb2, idphoto_pb2_grpc
 
 from idphoto.errors import ConfigError, ServiceUnavailableError
 from idphoto.log import configure_logging, get_logger
 from idphoto.rpc.server import ServerConfig, ServiceHost, create_host, section
+from idphoto.v1 import idphoto_pb2, idphoto_pb2_grpc
 from services.gateway.config import GatewayConfig
 from services.gateway.http import create_http_app
 from services.gateway.servicer import IdPhotoServicer

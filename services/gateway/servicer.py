@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
-from idphoto.v1 import idphoto_pb2, idphoto_pb2_grpc
-
 from idphoto.log import bind_ids
 from idphoto.rpc.convert import options_from_proto, spec_to_proto
+from idphoto.v1 import idphoto_pb2, idphoto_pb2_grpc
 from services.gateway.convert import STATE_FROM_PROTO, event_to_proto, job_to_proto, upload_to_proto
 from services.gateway.core import GatewayCore
 

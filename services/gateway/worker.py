@@ -27,7 +27,7 @@ from idphoto.pipeline.stage_b import run_stage_b
 from idphoto.types import Cutout, RenderOptions, RenderResult
 from services.compose.options import options_from_dict
 from services.compose.specs import parse_spec
-from services.gateway.cutouts import cutout_from_bytes, cutout_png, cutout_to_bytes
+from services.gateway.cutouts import cutout_from_files, cutout_png, cutout_state
 from services.gateway.jobs.model import JobRecord, JobState
 from services.gateway.jobs.queue import WorkItem, WorkQueue
 from services.gateway.jobs.store import JobStore
@@ -107,7 +107,7 @@ class Worker:
         cutout = stage_a(self.store.get(job.upload_key), spec, self.clients, deadline=deadline,
                          on_stage=lambda name, done: self.jobs.update_progress(job.id, 0.8 * done, name))
         prefix = job_prefix(job.tenant, job.id)
-        self.store.put(f"{prefix}/cutout.npz", cutout_to_bytes(cutout), "application/octet-stream")
+        self.store.put(f"{prefix}/cutout.npz", cutout_state(cutout), "application/octet-stream")
         cutout_out = self._put(prefix, "cutout", cutout_png(cutout), "image/png", cutout.rgba.shape)
         deadline.check("preview")
         options = options_from_dict(job.options)
@@ -125,7 +125,8 @@ class Worker:
     # --- Stage B ---------------------------------------------------------------------------------------------
     def _stage_b(self, job: JobRecord) -> None:
         prefix = job_prefix(job.tenant, job.id)
-        self._render(job, cutout_from_bytes(self.store.get(f"{prefix}/cutout.npz")))
+        self._render(job, cutout_from_files(self.store.get(f"{prefix}/cutout.png"),
+                                            self.store.get(f"{prefix}/cutout.npz")))
 
     def _render(self, job: JobRecord, cutout: Cutout) -> None:
         spec = parse_spec(job.spec_id)

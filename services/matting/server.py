@@ -12,8 +12,6 @@ import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
-from idphoto.v1 import matting_pb2, matting_pb2_grpc
-
 from idphoto.errors import IdPhotoError, ModelNotReadyError, as_idphoto_error
 from idphoto.log import get_logger
 from idphoto.rpc.context import check_time_left
@@ -23,6 +21,7 @@ from idphoto.rpc.metrics import timed_inference
 from idphoto.rpc.server import ServerConfig, ServiceHost, create_host, section
 from idphoto.rpc.streams import bounded_map
 from idphoto.rpc.tensor import rgb_from_tensor
+from idphoto.v1 import matting_pb2, matting_pb2_grpc
 from services.matting.config import MattingConfig
 
 SERVICE_NAME = matting_pb2.DESCRIPTOR.services_by_name["MattingService"].full_name

@@ -7,7 +7,6 @@ import json
 import grpc
 import numpy as np
 import pytest
-from idphoto.v1 import compose_pb2
 
 from idphoto.errors import DeadlineExceededError, InvalidOptionError, PaperNotFoundError, SpecNotFoundError
 from idphoto.pipeline.run import stage_a
@@ -15,6 +14,7 @@ from idphoto.rpc.client import ComposeRpcClient, channel
 from idphoto.rpc.convert import cutout_to_proto, decode_rgb, options_to_proto
 from idphoto.rpc.errors import error_from_rpc
 from idphoto.types import RenderOptions
+from idphoto.v1 import compose_pb2
 from services.compose.render import layout, render
 from services.compose.server import SERVICE_NAME, ComposeServiceConfig, create_server
 from services.compose.specs import get_spec

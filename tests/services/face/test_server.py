@@ -14,12 +14,12 @@ import grpc
 import numpy as np
 import pytest
 from google.rpc import error_details_pb2, status_pb2
-from idphoto.v1 import face_pb2, face_pb2_grpc
 
 from idphoto.errors import DeadlineExceededError, MultipleFacesError, NoFaceError
 from idphoto.rpc.client import FaceRpcClient, channel
 from idphoto.rpc.errors import STATUS_DETAILS_KEY, error_from_rpc
 from idphoto.rpc.tensor import to_tensor
+from idphoto.v1 import face_pb2, face_pb2_grpc
 from services.face.server import SERVICE_NAME, FaceServiceConfig, create_server
 from tests.idphoto.rpc.support import (
     LogCapture,

@@ -6,10 +6,10 @@ import threading
 
 import grpc
 import pytest
-from idphoto.v1 import common_pb2, idphoto_pb2, idphoto_pb2_grpc
 from PIL import Image
 
 from idphoto.rpc.errors import error_from_rpc
+from idphoto.v1 import common_pb2, idphoto_pb2, idphoto_pb2_grpc
 from services.gateway.config import GatewayConfig
 from services.gateway.core import GatewayCore, GatewayLimits
 from services.gateway.http import create_http_app

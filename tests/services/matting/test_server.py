@@ -9,13 +9,13 @@ import time
 
 import grpc
 import numpy as np
-from idphoto.v1 import matting_pb2, matting_pb2_grpc
 
 from idphoto.errors import InvalidImageError, NoFaceError
 from idphoto.rpc.client import MattingRpcClient, channel
 from idphoto.rpc.errors import error_from_proto, error_from_rpc
 from idphoto.rpc.tensor import to_tensor
 from idphoto.types import Matte
+from idphoto.v1 import matting_pb2, matting_pb2_grpc
 from services.matting.server import SERVICE_NAME, MattingServiceConfig, create_server
 from tests.idphoto.rpc.support import (
     LogCapture,
@@ -106,7 +106,8 @@ def test_matte_over_the_wire_equals_the_in_process_model(matting_model):
 
     matte, raw, text = run(scenario())
     assert matte.alpha.dtype == np.float32 and matte.alpha.shape == region.shape[:2]
-    np.testing.assert_allclose(matte.alpha, expected.alpha, atol=1e-5)
+    np.testing.assert_allclose(matte.alpha, expected.alpha, atol=0.5 / 255 + 1e-6)   # uint8 on the wire
+    assert raw.alpha.dtype == "uint8"
     assert np.abs(matte.foreground.astype(int) - expected.foreground.astype(int)).max() <= 1
     assert (raw.request_id, raw.model) == ("r1", matting_model.name) and raw.inference_ms > 0
     assert metric_value(text, "idphoto_model_inference_seconds_count", service="matting",
@@ -144,8 +145,8 @@ def test_matte_stream_is_bounded_in_flight_and_correlated():
     assert took >= 0.29                                           # 6 items x 0.1 s, two at a time
     for response in responses:
         value = int(response.request_id.split("-")[1])
-        alpha = np.frombuffer(response.alpha.data, np.float32)
-        assert not response.HasField("error") and np.allclose(alpha, value / 255.0)
+        alpha = np.frombuffer(response.alpha.data, np.uint8)                 # alpha travels as uint8
+        assert not response.HasField("error") and (alpha == value).all()
     assert sorted(r.request_id for r in responses) == [f"item-{v}" for v in range(10, 16)]
 
 
