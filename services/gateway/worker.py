@@ -22,6 +22,7 @@ from idphoto.errors import (
 )
 from idphoto.log import bind_ids, clear_ids, get_logger
 from idphoto.pipeline.deadline import Deadline
+from idphoto.rpc.context import reset_deadline, set_deadline
 from idphoto.pipeline.run import Clients, stage_a
 from idphoto.pipeline.stage_b import run_stage_b
 from idphoto.types import Cutout, RenderOptions, RenderResult
@@ -90,11 +91,17 @@ class Worker:
         log.info("work item done", task=item.task, ms=round(1000 * (time.perf_counter() - start), 1))
 
     def _dispatch(self, job: JobRecord, item: WorkItem) -> None:
-        """Run what the job's state still needs; a redelivered item whose work is done is a no-op."""
-        if item.task == "stage_a" and job.state in (JobState.QUEUED, JobState.RUNNING):
-            self._stage_a(job, item)
-        elif job.state == JobState.FINALIZING:
-            self._stage_b(job)
+        """Run what the job's state still needs; a redelivered item whose work is done is a no-op. Every RPC
+        made meanwhile is capped by the stage deadlines (idphoto.rpc.context), so none outlives its job."""
+        budget = self.stage_a_deadline_s + self.stage_b_deadline_s
+        token = set_deadline(budget if item.task == "stage_a" else self.stage_b_deadline_s)
+        try:
+            if item.task == "stage_a" and job.state in (JobState.QUEUED, JobState.RUNNING):
+                self._stage_a(job, item)
+            elif job.state == JobState.FINALIZING:
+                self._stage_b(job)
+        finally:
+            reset_deadline(token)
 
     # --- Stage A ---------------------------------------------------------------------------------------------
     def _stage_a(self, job: JobRecord, item: WorkItem) -> None:
