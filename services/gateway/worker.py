@@ -22,9 +22,9 @@ from idphoto.errors import (
 )
 from idphoto.log import bind_ids, clear_ids, get_logger
 from idphoto.pipeline.deadline import Deadline
-from idphoto.rpc.context import reset_deadline, set_deadline
 from idphoto.pipeline.run import Clients, stage_a
 from idphoto.pipeline.stage_b import run_stage_b
+from idphoto.rpc.context import reset_deadline, set_deadline
 from idphoto.types import Cutout, RenderOptions, RenderResult
 from services.compose.options import options_from_dict
 from services.compose.specs import parse_spec
