@@ -96,3 +96,21 @@ def test_cmyk_and_16_bit_inputs_succeed_with_the_same_geometry(clients, us_run, 
     geo, base = true_geometry(run), true_geometry(us_run)
     assert abs(geo["head_pct"] - base["head_pct"]) <= 1.0
     assert abs(geo["eye_line_pct"] - base["eye_line_pct"]) <= 1.0
+
+
+def test_a_new_background_changes_no_opaque_pixel_and_calls_no_model(clients):
+    from idphoto.pipeline.run import stage_a
+    from idphoto.pipeline.stage_b import run_stage_b
+
+    spec = get_spec("us-passport")
+    cutout = stage_a(astronaut_bytes("PNG"), spec, clients)
+    calls = clients.face.core.calls + clients.matting.model.calls
+    white = run_stage_b(cutout, spec, RenderOptions(format="png"), clients.compose)
+    blue = run_stage_b(cutout, spec, RenderOptions(background="blue", format="png"), clients.compose)
+    assert clients.face.core.calls + clients.matting.model.calls == calls
+    from services.compose.crop import crop_to_spec
+
+    opaque = crop_to_spec(cutout, spec).rgba[..., 3] == 255
+    assert opaque.sum() > 0.3 * opaque.size                      # the person fills much of the photo
+    assert np.array_equal(white.photo[opaque], blue.photo[opaque])
+    assert not np.array_equal(white.photo[~opaque], blue.photo[~opaque])
