@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-stamp
 DEPS_HASH := $(shell cat pyproject.toml | sha256sum | cut -c1-16)
 
-.PHONY: setup deps models demo test bench lint clean proto buf
+.PHONY: setup deps models demo test bench lint clean proto buf kubectl
 
 # Generated protobuf/gRPC code (git-ignored idphoto/_gen/); rebuilt when a .proto, the generator or the deps change.
 PROTO_SRCS := $(shell find protos -name '*.proto' 2>/dev/null)
@@ -18,7 +18,17 @@ BUF_VERSION := 1.75.0
 BUF := $(TOOLS)/node_modules/.bin/buf
 BUF_STAMP := $(TOOLS)/.buf-$(BUF_VERSION)
 
-setup: deps proto buf models
+setup: deps proto buf kubectl models
+
+# kubectl (it carries kustomize) renders deploy/k8s in tests/deploy: Debian's package when it is missing.
+kubectl:
+	@command -v kubectl >/dev/null || { \
+	  echo "kubectl not found: installing Debian's kubectl package"; \
+	  apt-get update -qq >/dev/null || true; \
+	  if apt-cache policy kubectl 2>/dev/null | grep -q 'Candidate: [^(]'; then apt-get install -y -qq kubectl; \
+	  else echo "apt has no kubectl candidate: install kubectl >= 1.27 (kustomize v5) yourself; tests/deploy needs it" >&2; \
+	    exit 1; fi; }
+	@kubectl version --client >/dev/null
 
 deps: $(STAMP)-$(DEPS_HASH)
 
