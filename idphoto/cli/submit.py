@@ -26,16 +26,16 @@ def _fraction(state: str, progress: float) -> float:
 
 def _follow(client, job_id: str, timeout_s: float):
     """Watch the job with a progress bar until it finishes; returns the final job snapshot."""
-    from idphoto.client import TERMINAL, state_name
+    from idphoto.client import settled, state_name
 
     with Progress(TextColumn("{task.description:<28}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                  TimeElapsedColumn(), console=err, transient=True) as progress:
+                  TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal) as progress:
         task = progress.add_task("queued", total=1.0)
         for event in client.watch(job_id, timeout_s=timeout_s):
             state = state_name(event.state)
             label = state.lower().replace("_", " ") + (f": {event.stage}" if event.stage else "")
             progress.update(task, description=label, completed=_fraction(state, event.progress))
-            if event.state in TERMINAL:
+            if event.HasField("job") and settled(event.job):
                 break
     return client.wait(job_id, timeout_s=timeout_s)
 

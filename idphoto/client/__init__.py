@@ -10,9 +10,9 @@
         open("photo.jpg", "wb").write(client.download("photo", job))
 """
 
-from idphoto.client.convert import TERMINAL, job_error, job_state, raise_for_job, render_options, state_name
+from idphoto.client.convert import TERMINAL, job_error, job_state, raise_for_job, render_options, settled, state_name
 from idphoto.client.core import IdPhotoClient
 from idphoto.client.retry import Backoff
 
 __all__ = ["TERMINAL", "Backoff", "IdPhotoClient", "job_error", "job_state", "raise_for_job", "render_options",
-           "state_name"]
+           "settled", "state_name"]

@@ -53,6 +53,12 @@ def state_name(state: int) -> str:
     return idphoto_pb2.JobState.Name(state).removeprefix("JOB_STATE_")
 
 
+def settled(job: idphoto_pb2.Job) -> bool:
+    """Nothing more happens to ``job`` without a new request: SUCCEEDED, FAILED, CANCELLED, or PREVIEW_READY
+    with an error (a render refused for its options, e.g. OUTPUT_TOO_LARGE, leaves the job there)."""
+    return job.state in TERMINAL or (job.state == idphoto_pb2.JOB_STATE_PREVIEW_READY and bool(job.error.code))
+
+
 def job_error(job: idphoto_pb2.Job) -> IdPhotoError | None:
     """The typed error of a FAILED job (or CancelledError for a cancelled one); None otherwise."""
     if job.state == idphoto_pb2.JOB_STATE_CANCELLED:

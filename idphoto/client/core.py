@@ -23,7 +23,7 @@ from pathlib import Path
 
 import grpc
 
-from idphoto.client.convert import TERMINAL, OptionsLike, job_states, render_options, state_name
+from idphoto.client.convert import TERMINAL, OptionsLike, job_states, render_options, settled, state_name
 from idphoto.client.http import fetch
 from idphoto.client.retry import Backoff, call_with_retry, retryable
 from idphoto.errors import DeadlineExceededError, IdPhotoError, InternalError, InvalidStateError, ObjectNotFoundError
@@ -32,6 +32,11 @@ from idphoto.v1 import common_pb2, idphoto_pb2, idphoto_pb2_grpc
 
 CHUNK = 256 * 1024
 FAILED_OR_CANCELLED = frozenset({idphoto_pb2.JOB_STATE_FAILED, idphoto_pb2.JOB_STATE_CANCELLED})
+
+
+def _stuck(job: idphoto_pb2.Job) -> bool:
+    """Failed, cancelled, or a refused render waiting at PREVIEW_READY: no other state will come by itself."""
+    return job.state in FAILED_OR_CANCELLED or (settled(job) and job.state == idphoto_pb2.JOB_STATE_PREVIEW_READY)
 
 
 def _event_order(event_id: str) -> tuple[int, int] | None:
@@ -214,13 +219,14 @@ class IdPhotoClient:
 
     def wait(self, job_id: str, states: Iterable[int | str] = TERMINAL,
              timeout_s: float = 300.0) -> idphoto_pb2.Job:
-        """The job once it is in one of ``states`` (or FAILED/CANCELLED, which nothing follows); raises
-        DeadlineExceededError after ``timeout_s``."""
+        """The job once it is in one of ``states``, or once nothing more can happen to it by itself (FAILED,
+        CANCELLED, or PREVIEW_READY after a refused render: see ``settled``); raises DeadlineExceededError after
+        ``timeout_s``."""
         wanted = job_states(states)
         deadline = time.monotonic() + timeout_s
         job = self.get_job(job_id)
         cursor = ""
-        while job.state not in wanted and job.state not in FAILED_OR_CANCELLED:
+        while job.state not in wanted and not _stuck(job):
             left = deadline - time.monotonic()
             if left <= 0:
                 raise DeadlineExceededError(f"job {job_id} is still {state_name(job.state)} after {timeout_s:.0f}s",
@@ -228,12 +234,14 @@ class IdPhotoClient:
             try:
                 for event in self.watch(job_id, cursor, timeout_s=left):
                     cursor = event.event_id or cursor
-                    if event.state in wanted or event.state in FAILED_OR_CANCELLED:
-                        return event.job if event.HasField("job") and event.job.id else self.get_job(job_id)
+                    snapshot = event.job if event.HasField("job") and event.job.id else None
+                    if event.state in wanted or event.state in FAILED_OR_CANCELLED or (
+                            snapshot is not None and _stuck(snapshot)):
+                        return snapshot or self.get_job(job_id)
             except DeadlineExceededError:
                 continue                                   # the loop reports it with the job's state
             job = self.get_job(job_id)
-            if job.state not in wanted:
+            if job.state not in wanted and not _stuck(job):
                 time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
         return job
 

@@ -142,3 +142,13 @@ def test_idphoto_submit_fails_with_one_typed_line(mesh, portrait, tmp_path):
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]
     assert result.stderr.startswith("error: SPEC_NOT_FOUND:")
     assert not (tmp_path / "photo.jpg").exists()
+
+
+def test_idphoto_submit_reports_a_refused_render_promptly(mesh, portrait, tmp_path):
+    source = tmp_path / "portrait.jpg"
+    source.write_bytes(portrait)
+    result = _idphoto("submit", str(source), "--spec", "us-passport", "--server", mesh.endpoints.grpc_target,
+                      "-o", str(tmp_path / "photo.jpg"), "--max-kb", "1", "--timeout", "60")
+    assert result.returncode != 0
+    assert result.stderr.startswith("error: OUTPUT_TOO_LARGE:"), result.stderr
+    assert not (tmp_path / "photo.jpg").exists()

@@ -13,10 +13,10 @@ from concurrent import futures
 
 import grpc
 from grpc_status import rpc_status
-from idphoto.v1 import common_pb2, idphoto_pb2, idphoto_pb2_grpc
 
 from idphoto.errors import IdPhotoError, JobNotFoundError, SpecNotFoundError
 from idphoto.rpc.errors import rich_status
+from idphoto.v1 import common_pb2, idphoto_pb2, idphoto_pb2_grpc
 
 S = idphoto_pb2
 SCRIPT = [S.JOB_STATE_QUEUED, S.JOB_STATE_RUNNING, S.JOB_STATE_RUNNING, S.JOB_STATE_PREVIEW_READY,
@@ -42,6 +42,7 @@ class FakeGateway(idphoto_pb2_grpc.IdPhotoServiceServicer):
         self.watch_hangs = False                      # WatchJob sends nothing until the client gives up
         self.time_remaining: list[float | None] = []  # the deadline left of every call, as the server saw it
         self.events = [(f"{1700000000000 + i}-0", state) for i, state in enumerate(SCRIPT)]
+        self.refused_render = False                 # the script stops at PREVIEW_READY with OUTPUT_TOO_LARGE
 
     def _enter(self, name: str, context) -> None:
         with self.lock:
@@ -96,7 +97,13 @@ class FakeGateway(idphoto_pb2_grpc.IdPhotoServiceServicer):
                 self.break_watch_after = None
                 context.abort(grpc.StatusCode.UNAVAILABLE, "stream broken (scripted)")
             job = S.Job(id=request.job_id, state=state)
+            if self.refused_render and state == S.JOB_STATE_SUCCEEDED:
+                job.state = state = S.JOB_STATE_PREVIEW_READY
+                job.error.CopyFrom(common_pb2.Error(code="OUTPUT_TOO_LARGE", message="too large"))
+                self.jobs[request.job_id] = job
             yield S.JobEvent(event_id=event_id, state=state, job=job)
+        while self.refused_render and context.is_active():   # like the gateway: the stream stays open
+            time.sleep(0.05)
 
     def CancelJob(self, request, context):
         self._enter("CancelJob", context)

@@ -6,22 +6,24 @@ import hashlib
 import http.server
 import os
 import threading
+import time
 from typing import ClassVar
 
 import grpc
 import pytest
-from idphoto.v1 import common_pb2, idphoto_pb2
 
-from idphoto.client import IdPhotoClient, job_error, raise_for_job, render_options
+from idphoto.client import IdPhotoClient, job_error, raise_for_job, render_options, settled
 from idphoto.errors import (
     DeadlineExceededError,
     InvalidImageError,
     JobNotFoundError,
     ObjectNotFoundError,
+    OutputTooLargeError,
     ServiceUnavailableError,
     SpecNotFoundError,
 )
 from idphoto.types import RenderOptions
+from idphoto.v1 import common_pb2, idphoto_pb2
 from tests.idphoto.client.fake_gateway import SCRIPT, fake_gateway
 
 pytestmark = pytest.mark.timeout(60)
@@ -112,6 +114,18 @@ def test_wait_returns_at_the_wanted_state(gateway):
     job = client.create_job("us-passport", image=b"x")
     assert client.wait(job.id, states={"PREVIEW_READY"}, timeout_s=5).state == idphoto_pb2.JOB_STATE_PREVIEW_READY
     assert client.wait(job.id, timeout_s=5).state == idphoto_pb2.JOB_STATE_SUCCEEDED
+
+
+def test_wait_stops_at_a_refused_render_and_its_error_is_typed(gateway):
+    servicer, client = gateway
+    servicer.refused_render = True
+    job = client.create_job("us-passport", image=b"x", options={"max_kb": 1}, finalize=True)
+    started = time.monotonic()
+    job = client.wait(job.id, timeout_s=10)
+    assert time.monotonic() - started < 3
+    assert job.state == idphoto_pb2.JOB_STATE_PREVIEW_READY and settled(job)
+    with pytest.raises(OutputTooLargeError):
+        raise_for_job(job)
 
 
 def test_typed_errors_cross_the_wire(gateway):
