@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from idphoto.v1 import face_pb2, face_pb2_grpc
-
 from idphoto.errors import ModelNotReadyError, SpecNotFoundError
 from idphoto.log import get_logger
 from idphoto.rpc.server import ServerConfig, ServiceHost, create_host
+from idphoto.v1 import face_pb2, face_pb2_grpc
 
 FACE_SERVICE = face_pb2.DESCRIPTOR.services_by_name["FaceService"].full_name
 DETECT = "idphoto.v1.FaceService/Detect"

@@ -93,3 +93,15 @@ class LogCapture:
 
     def events(self, event: str) -> list[dict]:
         return [line for line in self.lines() if line.get("event") == event]
+
+
+async def raw_detect(target: str, request, **kwargs):
+    """One FaceService.Detect call without retries: (response, trailing metadata, error)."""
+    from idphoto.v1 import face_pb2_grpc
+
+    async with insecure(target) as ch:
+        call = face_pb2_grpc.FaceServiceStub(ch).Detect(request, **kwargs)
+        try:
+            return await call, await call.trailing_metadata(), None
+        except grpc.RpcError as err:
+            return None, err.trailing_metadata(), err

@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-from idphoto.v1 import common_pb2, compose_pb2, face_pb2
 
 from idphoto.rpc.convert import (
     cutout_from_proto,
@@ -21,6 +20,7 @@ from idphoto.rpc.convert import (
     struct_to_dict,
 )
 from idphoto.types import Alignment, Cutout, Face, HeadGeometry, RenderOptions, RenderResult
+from idphoto.v1 import common_pb2, compose_pb2, face_pb2
 from services.compose.sheet import SheetLayout
 from services.compose.specs import get_spec, list_specs, parse_spec
 from services.face.core import FaceAnalysis

@@ -11,7 +11,6 @@ import grpc
 import pytest
 from google.rpc import error_details_pb2, status_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from idphoto.v1 import common_pb2, face_pb2, face_pb2_grpc
 
 from idphoto.errors import (
     DeadlineExceededError,
@@ -22,12 +21,14 @@ from idphoto.errors import (
 )
 from idphoto.rpc.client import FaceRpcClient, channel
 from idphoto.rpc.errors import STATUS_DETAILS_KEY, error_from_rpc
+from idphoto.v1 import common_pb2, face_pb2, face_pb2_grpc
 from tests.idphoto.rpc.fake_face import DETECT, FACE_SERVICE, fake_host
 from tests.idphoto.rpc.support import (
     LogCapture,
     health_status,
     insecure,
     metric_value,
+    raw_detect,
     reflected_services,
     run,
     scrape,
@@ -38,12 +39,7 @@ REQUEST = face_pb2.DetectRequest()
 
 
 async def _detect(target: str, **kwargs):
-    async with insecure(target) as ch:
-        call = face_pb2_grpc.FaceServiceStub(ch).Detect(REQUEST, **kwargs)
-        try:
-            return await call, await call.trailing_metadata(), None
-        except grpc.RpcError as err:
-            return None, err.trailing_metadata(), err
+    return await raw_detect(target, REQUEST, **kwargs)
 
 
 def test_health_is_not_serving_until_marked_and_reflection_lists_services():

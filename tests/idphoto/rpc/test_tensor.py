@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
-from idphoto.v1 import common_pb2
 
 from idphoto.errors import InvalidImageError, InvalidOptionError
 from idphoto.rpc.tensor import from_tensor, rgb_from_tensor, to_tensor
+from idphoto.v1 import common_pb2
 
 
 @pytest.mark.parametrize("array", [

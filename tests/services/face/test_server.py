@@ -26,6 +26,7 @@ from tests.idphoto.rpc.support import (
     health_status,
     insecure,
     metric_value,
+    raw_detect,
     reflected_services,
     run,
     scrape,
@@ -43,13 +44,7 @@ def _request(rgb: np.ndarray, policy: str = "") -> face_pb2.DetectRequest:
 
 
 async def _raw_detect(port: int, request: face_pb2.DetectRequest, **kwargs):
-    """One call without retries: (response, trailing metadata, error)."""
-    async with insecure(f"127.0.0.1:{port}") as ch:
-        call = face_pb2_grpc.FaceServiceStub(ch).Detect(request, **kwargs)
-        try:
-            return await call, await call.trailing_metadata(), None
-        except grpc.RpcError as err:
-            return None, err.trailing_metadata(), err
+    return await raw_detect(f"127.0.0.1:{port}", request, **kwargs)
 
 
 def test_serving_only_after_the_models_are_loaded_and_warmed():
