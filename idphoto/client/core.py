@@ -50,6 +50,15 @@ def _already_seen(event_id: str, cursor: str) -> bool:
     return event_id == cursor or (new is not None and old is not None and new <= old)
 
 
+def _reached(event: idphoto_pb2.JobEvent, since_ns: int, wanted: frozenset[int]) -> bool:
+    """``event`` is not history from before ``since_ns`` and puts the job in a wanted or stuck state."""
+    if event.HasField("event_time") and event.event_time.ToNanoseconds() < since_ns:
+        return False
+    if event.state in wanted or event.state in FAILED_OR_CANCELLED:
+        return True
+    return event.state == idphoto_pb2.JOB_STATE_PREVIEW_READY and event.HasField("job") and _stuck(event.job)
+
+
 class IdPhotoClient:
     def __init__(self, target: str, timeout_s: float = 30.0, retries: int = 4, *, backoff_s: float = 0.2,
                  max_backoff_s: float = 5.0, watch_timeout_s: float = 600.0, max_message_mb: int = 64,
@@ -221,7 +230,8 @@ class IdPhotoClient:
              timeout_s: float = 300.0) -> idphoto_pb2.Job:
         """The job once it is in one of ``states``, or once nothing more can happen to it by itself (FAILED,
         CANCELLED, or PREVIEW_READY after a refused render: see ``settled``); raises DeadlineExceededError after
-        ``timeout_s``."""
+        ``timeout_s``. Events older than the job's current state (WatchJob replays a job's whole history, e.g.
+        the SUCCEEDED of an earlier render) are not taken for the state being waited for."""
         wanted = job_states(states)
         deadline = time.monotonic() + timeout_s
         job = self.get_job(job_id)
@@ -234,10 +244,8 @@ class IdPhotoClient:
             try:
                 for event in self.watch(job_id, cursor, timeout_s=left):
                     cursor = event.event_id or cursor
-                    snapshot = event.job if event.HasField("job") and event.job.id else None
-                    if event.state in wanted or event.state in FAILED_OR_CANCELLED or (
-                            snapshot is not None and _stuck(snapshot)):
-                        return snapshot or self.get_job(job_id)
+                    if _reached(event, job.update_time.ToNanoseconds(), wanted):
+                        return event.job if event.HasField("job") and event.job.id else self.get_job(job_id)
             except DeadlineExceededError:
                 continue                                   # the loop reports it with the job's state
             job = self.get_job(job_id)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import time
 
 import pytest
-from idphoto.v1 import idphoto_pb2
 
 from idphoto.client import state_name
 from idphoto.serve.health import http_status
+from idphoto.v1 import idphoto_pb2
 from tests.mesh.conftest import wait_until
 
 pytestmark = [pytest.mark.models, pytest.mark.timeout(120)]

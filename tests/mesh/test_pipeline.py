@@ -10,11 +10,11 @@ import sys
 
 import numpy as np
 import pytest
-from idphoto.v1 import idphoto_pb2
 from PIL import Image
 
 from idphoto.client import raise_for_job, state_name
 from idphoto.errors import InputError, InvalidImageError, SpecNotFoundError
+from idphoto.v1 import idphoto_pb2
 
 pytestmark = [pytest.mark.models, pytest.mark.timeout(120)]
 S = idphoto_pb2
@@ -83,6 +83,15 @@ def test_the_photo_is_600x600_at_300_dpi_and_the_blue_render_has_a_blue_border(r
     kinds = [o.kind for o in job.outputs]
     assert sorted(kinds) == sorted(set(kinds)) and {"photo", "preview", "cutout", "report"} <= set(kinds)
     assert job.spec_id == "us-passport" and job.options.background == "blue"
+
+
+def test_wait_after_a_re_render_returns_the_new_render_not_the_replayed_one(client, rendered):
+    job, _, _ = rendered
+    client.finalize(job.id, {"background": "light-grey", "format": "png"})
+    done = raise_for_job(client.wait(job.id, timeout_s=60))
+    assert state_name(done.state) == "SUCCEEDED"
+    photo = client.output(done, "photo")
+    assert photo.content_type == "image/png" and _photo(client.download(photo)).format == "PNG"
 
 
 def test_watch_after_an_event_in_the_middle_replays_exactly_the_rest(client, rendered):

@@ -7,9 +7,9 @@ import time
 
 import pytest
 import redis
-from idphoto.v1 import idphoto_pb2
 
 from idphoto.client import raise_for_job, state_name
+from idphoto.v1 import idphoto_pb2
 from tests.mesh.conftest import VISIBILITY_TIMEOUT_S, wait_until
 
 pytestmark = [pytest.mark.models, pytest.mark.timeout(150)]

@@ -12,6 +12,7 @@ from collections import Counter
 from concurrent import futures
 
 import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
 from grpc_status import rpc_status
 
 from idphoto.errors import IdPhotoError, JobNotFoundError, SpecNotFoundError
@@ -21,6 +22,11 @@ from idphoto.v1 import common_pb2, idphoto_pb2, idphoto_pb2_grpc
 S = idphoto_pb2
 SCRIPT = [S.JOB_STATE_QUEUED, S.JOB_STATE_RUNNING, S.JOB_STATE_RUNNING, S.JOB_STATE_PREVIEW_READY,
           S.JOB_STATE_FINALIZING, S.JOB_STATE_SUCCEEDED]
+
+
+def event_time(index: int) -> Timestamp:
+    """The time of the fake's event ``index`` (one second apart)."""
+    return Timestamp(seconds=1700000000 + index)
 
 
 def abort_typed(context, exc: IdPhotoError) -> None:
@@ -42,6 +48,7 @@ class FakeGateway(idphoto_pb2_grpc.IdPhotoServiceServicer):
         self.watch_hangs = False                      # WatchJob sends nothing until the client gives up
         self.time_remaining: list[float | None] = []  # the deadline left of every call, as the server saw it
         self.events = [(f"{1700000000000 + i}-0", state) for i, state in enumerate(SCRIPT)]
+        self.stages: dict[int, str] = {}              # event index → stage name in its job snapshot
         self.refused_render = False                 # the script stops at PREVIEW_READY with OUTPUT_TOO_LARGE
 
     def _enter(self, name: str, context) -> None:
@@ -93,15 +100,16 @@ class FakeGateway(idphoto_pb2_grpc.IdPhotoServiceServicer):
         ids = [event_id for event_id, _ in self.events]
         start = ids.index(request.after_event_id) + 1 if request.after_event_id else 0
         for sent, (event_id, state) in enumerate(self.events[start:]):
+            index = start + sent
             if self.break_watch_after is not None and sent == self.break_watch_after:
                 self.break_watch_after = None
                 context.abort(grpc.StatusCode.UNAVAILABLE, "stream broken (scripted)")
-            job = S.Job(id=request.job_id, state=state)
+            job = S.Job(id=request.job_id, state=state, stage=self.stages.get(index, ""))
             if self.refused_render and state == S.JOB_STATE_SUCCEEDED:
                 job.state = state = S.JOB_STATE_PREVIEW_READY
                 job.error.CopyFrom(common_pb2.Error(code="OUTPUT_TOO_LARGE", message="too large"))
                 self.jobs[request.job_id] = job
-            yield S.JobEvent(event_id=event_id, state=state, job=job)
+            yield S.JobEvent(event_id=event_id, state=state, job=job, event_time=event_time(index))
         while self.refused_render and context.is_active():   # like the gateway: the stream stays open
             time.sleep(0.05)
 

@@ -24,7 +24,7 @@ from idphoto.errors import (
 )
 from idphoto.types import RenderOptions
 from idphoto.v1 import common_pb2, idphoto_pb2
-from tests.idphoto.client.fake_gateway import SCRIPT, fake_gateway
+from tests.idphoto.client.fake_gateway import SCRIPT, event_time, fake_gateway
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -114,6 +114,17 @@ def test_wait_returns_at_the_wanted_state(gateway):
     job = client.create_job("us-passport", image=b"x")
     assert client.wait(job.id, states={"PREVIEW_READY"}, timeout_s=5).state == idphoto_pb2.JOB_STATE_PREVIEW_READY
     assert client.wait(job.id, timeout_s=5).state == idphoto_pb2.JOB_STATE_SUCCEEDED
+
+
+def test_wait_after_a_re_render_ignores_the_replayed_history(gateway):
+    servicer, client = gateway
+    S = idphoto_pb2
+    servicer.events = [(f"{1700000000000 + i}-0", state) for i, state in enumerate(
+        [*SCRIPT, S.JOB_STATE_FINALIZING, S.JOB_STATE_RUNNING, S.JOB_STATE_SUCCEEDED])]
+    servicer.stages = {5: "first render", 8: "second render"}
+    job = client.create_job("us-passport", image=b"x")
+    servicer.jobs[job.id] = S.Job(id=job.id, state=S.JOB_STATE_FINALIZING, update_time=event_time(6))
+    assert client.wait(job.id, timeout_s=5).stage == "second render"
 
 
 def test_wait_stops_at_a_refused_render_and_its_error_is_typed(gateway):
