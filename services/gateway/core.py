@@ -30,10 +30,12 @@ class GatewayLimits:
 
 
 def watch_ends(job: JobRecord) -> bool:
-    """A watch ends at a finished state, or at PREVIEW_READY when the job waits for the client's FinalizeJob."""
+    """A watch ends at a finished state, or at PREVIEW_READY when the job waits for the client: no finalize was
+    asked for, or a render was refused for its options (the error is set and nothing else will happen)."""
     if job.state in FINISHED:
         return True
-    return job.state == JobState.PREVIEW_READY and not job.options.get("finalize", False)
+    waiting = not job.options.get("finalize", False) or bool(job.error_code)
+    return job.state == JobState.PREVIEW_READY and waiting
 
 
 class GatewayCore:

@@ -70,7 +70,7 @@ class IdPhotoServicer(idphoto_pb2_grpc.IdPhotoServiceServicer):
     async def WatchJob(self, request: idphoto_pb2.WatchJobRequest, context):
         tenant = self._tenant_of(context)
         events = self.core.watch(tenant, request.job_id, request.after_event_id)
-        while True:
+        while not context.done():                  # the client went away: stop reading Redis for it
             item = await asyncio.to_thread(next, events, None)
             if item is None:
                 return

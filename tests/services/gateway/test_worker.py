@@ -106,6 +106,16 @@ def test_option_error_on_finalize_keeps_the_preview(core, worker):
     worker.run_once()
     job = core.get_job(TENANT, job.id)
     assert job.state == JobState.PREVIEW_READY and job.error_code == "OUTPUT_TOO_LARGE"
+    states = [event.state for event, _ in core.watch(TENANT, job.id)]     # ends: nothing more will happen
+    assert states[-1] == JobState.PREVIEW_READY
+
+
+def test_a_refused_render_ends_the_watch_of_a_finalize_job(core, worker):
+    job = core.create_job(TENANT, "us-passport", RenderOptions(max_kb=1), image=astronaut_bytes("JPEG"),
+                          finalize=True)
+    worker.run_once()
+    events = list(core.watch(TENANT, job.id))
+    assert events[-1][0].state == JobState.PREVIEW_READY and events[-1][1].error_code == "OUTPUT_TOO_LARGE"
 
 
 def test_cancel_at_the_next_stage_boundary(core, worker):
