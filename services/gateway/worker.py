@@ -116,14 +116,17 @@ class Worker:
         prefix = job_prefix(job.tenant, job.id)
         self.store.put(f"{prefix}/cutout.npz", cutout_state(cutout), "application/octet-stream")
         cutout_out = self._put(prefix, "cutout", cutout_png(cutout), "image/png", cutout.rgba.shape)
-        deadline.check("preview")
-        options = options_from_dict(job.options)
-        preview = run_stage_b(cutout, spec, RenderOptions(background=options.background, format="jpg"),
-                              self.clients.compose, deadline)
-        preview_out = self._put(prefix, "preview", preview.photo_bytes, "image/jpeg", preview.photo.shape)
-        job = self.jobs.transition(job.id, JobState.PREVIEW_READY, expected={JobState.RUNNING}, stage="preview",
-                                   progress=1.0, outputs=[preview_out, cutout_out],
-                                   measurements=cutout.head.to_dict(), report=preview.report)
+        outputs = [cutout_out]
+        report = None
+        if not job.options.get("finalize"):          # a finalize job goes straight on to its photo
+            deadline.check("preview")
+            options = options_from_dict(job.options)
+            preview = run_stage_b(cutout, spec, RenderOptions(background=options.background, format="jpg"),
+                                  self.clients.compose, deadline)
+            outputs.insert(0, self._put(prefix, "preview", preview.photo_bytes, "image/jpeg", preview.photo.shape))
+            report = preview.report
+        job = self.jobs.transition(job.id, JobState.PREVIEW_READY, expected={JobState.RUNNING}, stage="cutout",
+                                   progress=1.0, outputs=outputs, measurements=cutout.head.to_dict(), report=report)
         if job.options.get("finalize"):
             job = self.jobs.transition(job.id, JobState.FINALIZING, expected={JobState.PREVIEW_READY},
                                        stage="queued", progress=0.0)

@@ -88,7 +88,7 @@ def test_a_worker_killed_during_stage_a_loses_no_job_and_duplicates_no_output(me
             break
     assert reclaimed is not None, "no kill landed mid Stage A"
     kinds = [o.kind for o in reclaimed.outputs]
-    assert sorted(kinds) == sorted(set(kinds)) == ["cutout", "photo", "preview", "report"]
+    assert sorted(kinds) == sorted(set(kinds)) == ["cutout", "photo", "report"]     # finalize: no preview
     assert _stored_files(mesh, reclaimed.id) == _reference_files(mesh, done)
     assert any("exited with code -9" in event for event in mesh.events)
 
