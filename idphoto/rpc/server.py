@@ -32,6 +32,7 @@ from idphoto.rpc.metrics import MetricsServer
 log = get_logger("idphoto.rpc.server")
 T = TypeVar("T")
 SERVING = health_pb2.HealthCheckResponse.SERVING
+MAX_CONNECTION_AGE_MS = 120_000
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
@@ -159,7 +160,11 @@ def create_host(service_names: list[str], config: ServerConfig, service: str) ->
     server = grpc.aio.server(
         interceptors=[ServerInterceptor(service, stats)],
         options=[("grpc.max_receive_message_length", limit), ("grpc.max_send_message_length", limit),
-                 ("grpc.so_reuseport", 0)],
+                 ("grpc.so_reuseport", 0),
+                 # Clients reconnect (and re-resolve DNS) every few minutes, so replicas added by a scale-up
+                 # receive traffic without anyone restarting the callers; in-flight calls get the grace period.
+                 ("grpc.max_connection_age_ms", MAX_CONNECTION_AGE_MS),
+                 ("grpc.max_connection_age_grace_ms", int(config.grace_s * 1000))],
         maximum_concurrent_rpcs=config.max_concurrent_rpcs or None)
     health = _Health()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)

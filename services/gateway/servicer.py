@@ -5,11 +5,23 @@ from __future__ import annotations
 
 import asyncio
 
+import redis
+
+from idphoto.errors import ServiceUnavailableError
 from idphoto.log import bind_ids
 from idphoto.rpc.convert import options_from_proto, spec_to_proto
 from idphoto.v1 import idphoto_pb2, idphoto_pb2_grpc
 from services.gateway.convert import STATE_FROM_PROTO, event_to_proto, job_to_proto, upload_to_proto
 from services.gateway.core import GatewayCore
+
+
+async def _off_loop(fn, *args, **kwargs):
+    """Run a core call in a thread; a Redis outage is SERVICE_UNAVAILABLE (clients retry it), not INTERNAL."""
+    try:
+        return await asyncio.to_thread(fn, *args, **kwargs)
+    except redis.RedisError as exc:
+        raise ServiceUnavailableError("the job store is unavailable, retry shortly",
+                                      cause=type(exc).__name__) from exc
 
 
 class IdPhotoServicer(idphoto_pb2_grpc.IdPhotoServiceServicer):
@@ -31,13 +43,13 @@ class IdPhotoServicer(idphoto_pb2_grpc.IdPhotoServiceServicer):
             total += len(message.data)
             self.core.check_upload_size(total)                   # refuse while streaming, not after
             chunks.append(message.data)
-        upload = await asyncio.to_thread(self.core.upload, tenant, chunks, first.get("filename", ""),
+        upload = await _off_loop(self.core.upload, tenant, chunks, first.get("filename", ""),
                                          first.get("content_type", ""))
         return upload_to_proto(upload)
 
     async def CreateJob(self, request: idphoto_pb2.CreateJobRequest, context) -> idphoto_pb2.Job:
         source = request.WhichOneof("source")
-        job = await asyncio.to_thread(
+        job = await _off_loop(
             self.core.create_job, self._tenant_of(context), request.spec_id, options_from_proto(request.options),
             upload_id=request.upload_id if source == "upload_id" else "",
             image=request.image if source == "image" else b"", finalize=request.finalize,
@@ -46,19 +58,19 @@ class IdPhotoServicer(idphoto_pb2_grpc.IdPhotoServiceServicer):
         return self._job(job)
 
     async def GetJob(self, request: idphoto_pb2.GetJobRequest, context) -> idphoto_pb2.Job:
-        return self._job(await asyncio.to_thread(self.core.get_job, self._tenant_of(context), request.job_id))
+        return self._job(await _off_loop(self.core.get_job, self._tenant_of(context), request.job_id))
 
     async def FinalizeJob(self, request: idphoto_pb2.FinalizeJobRequest, context) -> idphoto_pb2.Job:
-        job = await asyncio.to_thread(self.core.finalize_job, self._tenant_of(context), request.job_id,
+        job = await _off_loop(self.core.finalize_job, self._tenant_of(context), request.job_id,
                                       options_from_proto(request.options), request.spec_id)
         return self._job(job)
 
     async def CancelJob(self, request: idphoto_pb2.CancelJobRequest, context) -> idphoto_pb2.Job:
-        return self._job(await asyncio.to_thread(self.core.cancel_job, self._tenant_of(context), request.job_id))
+        return self._job(await _off_loop(self.core.cancel_job, self._tenant_of(context), request.job_id))
 
     async def ListJobs(self, request: idphoto_pb2.ListJobsRequest, context) -> idphoto_pb2.ListJobsResponse:
         state = STATE_FROM_PROTO.get(request.state)
-        jobs, token = await asyncio.to_thread(self.core.list_jobs, self._tenant_of(context), request.page_size,
+        jobs, token = await _off_loop(self.core.list_jobs, self._tenant_of(context), request.page_size,
                                               request.page_token, state)
         return idphoto_pb2.ListJobsResponse(jobs=[self._job(j) for j in jobs], next_page_token=token)
 
@@ -71,7 +83,7 @@ class IdPhotoServicer(idphoto_pb2_grpc.IdPhotoServiceServicer):
         tenant = self._tenant_of(context)
         events = self.core.watch(tenant, request.job_id, request.after_event_id)
         while not context.done():                  # the client went away: stop reading Redis for it
-            item = await asyncio.to_thread(next, events, None)
+            item = await _off_loop(next, events, None)
             if item is None:
                 return
             event, job = item

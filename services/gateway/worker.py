@@ -12,6 +12,8 @@ import json
 import threading
 import time
 
+import redis
+
 from idphoto.errors import (
     AttemptsExhaustedError,
     CancelledError,
@@ -50,8 +52,16 @@ class Worker:
         self.handled = 0
 
     def run_forever(self, stop: threading.Event, block_ms: int = 1000) -> None:
+        """Claim and run items until ``stop``; a Redis outage is waited out with backoff, never fatal."""
+        backoff = 0.5
         while not stop.is_set():
-            self.run_once(block_ms)
+            try:
+                self.run_once(block_ms)
+                backoff = 0.5
+            except redis.RedisError as exc:
+                log.warning("job store unavailable, retrying", error=str(exc), retry_in_s=backoff)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 15.0)
 
     def run_once(self, block_ms: int = 0) -> bool:
         items = self.queue.claim(self.consumer, count=1, block_ms=block_ms)

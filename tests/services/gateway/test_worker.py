@@ -1,6 +1,7 @@
 """Gateway core + worker on real Redis and a local object store, with in-process model clients."""
 
 import io
+import threading
 
 import numpy as np
 import pytest
@@ -144,3 +145,24 @@ def test_a_reclaimed_item_produces_one_set_of_outputs(core, worker, clients):
     assert sorted(k.rsplit("/", 1)[1] for k in core.store.list(prefix)) == sorted(
         ["cutout.npz", "cutout.png", "photo.jpg", "report.json"])
     assert item.job_id == job.id
+
+
+def test_a_redis_outage_does_not_kill_the_worker_loop(core, clients, monkeypatch):
+    import redis as redis_lib
+
+    worker = Worker(core.jobs, core.queue, core.store, clients, "flaky")
+    calls = {"n": 0}
+    stop = threading.Event()
+
+    def flaky(block_ms=0):
+        calls["n"] += 1
+        if calls["n"] < 3:
+            raise redis_lib.ConnectionError("connection refused")
+        stop.set()
+        return False
+
+    monkeypatch.setattr(worker, "run_once", flaky)
+    thread = threading.Thread(target=worker.run_forever, args=(stop, 10))
+    thread.start()
+    thread.join(timeout=10)
+    assert not thread.is_alive() and calls["n"] == 3
