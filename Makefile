@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-stamp
 DEPS_HASH := $(shell cat pyproject.toml | sha256sum | cut -c1-16)
 
-.PHONY: setup deps models demo test bench lint clean proto buf kubectl
+.PHONY: setup deps models demo test bench lint clean proto buf breaking kubectl
 
 # Generated protobuf/gRPC code (git-ignored idphoto/_gen/); rebuilt when a .proto, the generator or the deps change.
 PROTO_SRCS := $(shell find protos -name '*.proto' 2>/dev/null)
@@ -77,3 +77,7 @@ lint: proto buf
 
 clean:
 	rm -rf out build dist *.egg-info tests/_output
+
+# Wire compatibility of the contracts against a release (AGAINST=<git ref>, default: the newest tag).
+breaking: proto buf
+	scripts/buf_breaking.sh $(AGAINST)
