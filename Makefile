@@ -18,7 +18,7 @@ BUF_VERSION := 1.75.0
 BUF := $(TOOLS)/node_modules/.bin/buf
 BUF_STAMP := $(TOOLS)/.buf-$(BUF_VERSION)
 
-setup: deps proto buf kubectl models
+setup: deps proto buf kubectl chromium models
 
 # kubectl (it carries kustomize) renders deploy/k8s in tests/deploy: Debian's package when it is missing.
 kubectl:
@@ -29,6 +29,15 @@ kubectl:
 	  else echo "apt has no kubectl candidate: install kubectl >= 1.27 (kustomize v5) yourself; tests/deploy needs it" >&2; \
 	    exit 1; fi; }
 	@kubectl version --client >/dev/null
+
+# Debian's chromium for the web page's browser test (tests/web, driven by Playwright): installed when missing. When
+# apt cannot install it (not root, no sudo), setup goes on and the browser tests skip, saying why.
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  echo "chromium not found: installing Debian's chromium package"; \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo -n"; \
+	  { $$sudo apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium \
+	    >/dev/null; } || echo "chromium could not be installed with apt-get: tests/web will be skipped" >&2; }
 
 deps: $(STAMP)-$(DEPS_HASH)
 

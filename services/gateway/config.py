@@ -7,10 +7,13 @@ Redis and storage have their own sections: IDPHOTO_JOBS_* (services.gateway.jobs
 from __future__ import annotations
 
 import os
+import re
 import socket
 from dataclasses import dataclass
 
 from idphoto.rpc.server import ServerConfig
+
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+")
 
 
 def _targets_problems(name: str, targets: tuple[str, ...]) -> list[str]:
@@ -33,6 +36,13 @@ class GatewayConfig(ServerConfig):
     max_upload_mb: int = 25
     max_inline_mb: int = 4
     default_tenant: str = "default"       # the tenant of every call until API keys are switched on
+    max_request_mb: int = 0               # REST request bodies; 0 = room for a max_upload_mb file as base64 JSON
+    cors_origins: tuple[str, ...] = ()    # browser origins allowed to call the REST API ("*" = any); () = none
+
+    def max_request_bytes(self) -> int:
+        if self.max_request_mb:
+            return self.max_request_mb * 1_000_000
+        return (self.max_upload_mb * 1_000_000 * 4 + 2) // 3 + 64 * 1024
 
     def validate(self) -> list[str]:
         problems = ServerConfig.validate(self)
@@ -44,6 +54,10 @@ class GatewayConfig(ServerConfig):
             problems.append("IDPHOTO_GATEWAY_RPC_TIMEOUT_S must be positive")
         if not 1 <= self.max_inline_mb <= self.max_upload_mb:
             problems.append("IDPHOTO_GATEWAY_MAX_INLINE_MB must be within 1..MAX_UPLOAD_MB")
+        if self.max_request_mb < 0:
+            problems.append("IDPHOTO_GATEWAY_MAX_REQUEST_MB must be 0 (derived) or positive")
+        problems += [f"IDPHOTO_GATEWAY_CORS_ORIGINS: {o!r} is not * or scheme://host[:port]"
+                     for o in self.cors_origins if o != "*" and not _ORIGIN.fullmatch(o)]
         return problems
 
 

@@ -1,5 +1,7 @@
 """The gateway's HTTP side: liveness, readiness (the mesh behind it is SERVING), Prometheus metrics and signed
-downloads from the local object store. (REST transcoding of the public API joins this app later.)"""
+downloads from the local object store; with a transcoder, also the REST API derived from the proto's
+google.api.http rules, its OpenAPI document and the web page (services/gateway/rest, services/gateway/web).
+Every error is JSON ``{code, message, details}``; CORS, a request size limit and security headers apply to all."""
 
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from idphoto.errors import IdPhotoError, ObjectNotFoundError
+from services.gateway.rest.app import EXCEPTION_HANDLERS, middleware, web_routes
+from services.gateway.rest.transcoder import Transcoder
 from services.gateway.storage.base import ObjectStore
 from services.gateway.storage.local import LocalStore
 
@@ -23,7 +27,8 @@ def _error(exc: IdPhotoError) -> JSONResponse:
     return JSONResponse(exc.to_dict(), status_code=exc.http_status)
 
 
-def create_http_app(store: ObjectStore, readiness: Readiness) -> Starlette:
+def create_http_app(store: ObjectStore, readiness: Readiness, rest: Transcoder | None = None, *,
+                    cors_origins: tuple[str, ...] = (), max_request_bytes: int = 0) -> Starlette:
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
@@ -51,5 +56,10 @@ def create_http_app(store: ObjectStore, readiness: Readiness) -> Starlette:
         return Response(data, media_type=meta.content_type,
                         headers={"Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff"})
 
-    return Starlette(routes=[Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics),
-                             Route("/v1/files/{key:path}", download)])
+    routes = [Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics),
+              Route("/v1/files/{key:path}", download)]
+    if rest is not None:
+        routes += web_routes(rest)
+    max_upload = rest.max_file_bytes if rest is not None else 0
+    return Starlette(routes=routes, middleware=middleware(cors_origins, max_request_bytes, max_upload),
+                     exception_handlers=EXCEPTION_HANDLERS)

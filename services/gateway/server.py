@@ -1,7 +1,8 @@
 """The gateway process: the public IdPhotoService (grpc.aio) and the HTTP side (uvicorn) in one event loop.
 
 Health turns SERVING once Redis answers; ``/readyz`` additionally requires every face, matting and compose
-target to report SERVING on the standard health service.
+target to report SERVING on the standard health service. The HTTP side's REST API reaches the same servicer
+through a loopback gRPC channel to this process's own port (services/gateway/rest).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from idphoto.rpc.server import ServerConfig, ServiceHost, create_host, section
 from idphoto.v1 import idphoto_pb2, idphoto_pb2_grpc
 from services.gateway.config import GatewayConfig
 from services.gateway.http import create_http_app
+from services.gateway.rest.descriptors import load_surface
+from services.gateway.rest.transcoder import Transcoder
 from services.gateway.servicer import IdPhotoServicer
 from services.gateway.wiring import GatewayParts, build_parts, load_configs
 
@@ -73,11 +76,31 @@ def create_server(config: GatewayConfig, parts: GatewayParts) -> tuple[ServiceHo
     return host, host.port
 
 
+def loopback_channel(config: GatewayConfig, port: int) -> grpc.aio.Channel:
+    """A channel to this process's own gRPC port (the REST transcoder's way into the servicer)."""
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(config.host, config.host)
+    limit = config.max_message_mb * 1024 * 1024
+    target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return grpc.aio.insecure_channel(target, options=[("grpc.max_send_message_length", limit),
+                                                      ("grpc.max_receive_message_length", limit)])
+
+
+def create_http(config: GatewayConfig, parts: GatewayParts, port: int) -> tuple[object, grpc.aio.Channel]:
+    """The HTTP app with REST over a loopback channel to ``port``; close the channel when done."""
+    channel = loopback_channel(config, port)
+    rest = Transcoder(load_surface(), channel, max_body_bytes=config.max_request_bytes(),
+                      max_file_bytes=config.max_upload_mb * 1_000_000, timeout_s=config.rpc_timeout_s)
+    app = create_http_app(parts.core.store, readiness_probe(parts), rest, cors_origins=config.cors_origins,
+                          max_request_bytes=config.max_request_bytes())
+    return app, channel
+
+
 async def run_gateway(config: GatewayConfig, parts: GatewayParts) -> None:
     host, port = create_server(config, parts)
-    app = create_http_app(parts.core.store, readiness_probe(parts))
+    app, channel = create_http(config, parts, port)
     http = uvicorn.Server(uvicorn.Config(app, host=config.http_host, port=config.http_port, log_level="warning",
-                                         lifespan="off", access_log=False))
+                                         lifespan="off", access_log=False, server_header=False,
+                                         timeout_graceful_shutdown=max(config.grace_s, 1.0)))
     http_task = asyncio.create_task(http.serve())
     await host.start()
     while not http.started and not http_task.done():
@@ -91,6 +114,7 @@ async def run_gateway(config: GatewayConfig, parts: GatewayParts) -> None:
     finally:
         http.should_exit = True
         await http_task
+        await channel.close()
 
 
 def main() -> int:
