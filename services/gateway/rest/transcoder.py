@@ -232,7 +232,8 @@ class Transcoder:
             body = await self._read_json(request)
             query = list(request.query_params.multi_items())
             feed = _Feed(_single(build_request(route.method.input, route.binding, path_vars, query, body)))
-        call = self._stub(route.method)(feed.__aiter__(), metadata=metadata, timeout=self.timeout_s)
+        # the deadline covers the client's upload too: slow links get ten times the unary deadline
+        call = self._stub(route.method)(feed.__aiter__(), metadata=metadata, timeout=self.timeout_s * 10)
         try:
             reply = await call
         except asyncio.CancelledError:       # our request iterator failed, so grpc cancelled the call
