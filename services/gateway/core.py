@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from idphoto.errors import FileTooLargeError, InvalidOptionError
+from idphoto.errors import FileTooLargeError, InvalidOptionError, InvalidStateError
 from idphoto.types import RenderOptions
 from services.compose.options import check_options, options_to_dict
 from services.compose.specs import Spec, list_specs, parse_spec
@@ -53,8 +53,16 @@ class GatewayCore:
             raise FileTooLargeError(f"upload exceeds {self.limits.max_upload_bytes} bytes",
                                     max_bytes=self.limits.max_upload_bytes)
 
-    def upload(self, tenant: str, chunks: Iterable[bytes], filename: str = "", content_type: str = "") -> UploadRecord:
+    def upload(self, tenant: str, chunks: Iterable[bytes], filename: str = "", content_type: str = "",
+               declared_size: int | None = None) -> UploadRecord:
+        """Store an upload; ``declared_size`` (when the client sent one) is checked up front against the cap and
+        at the end against what arrived, so a truncated upload is refused rather than stored."""
+        if declared_size is not None:
+            self.check_upload_size(declared_size)
         data = read_capped(chunks, self.limits.max_upload_bytes)
+        if declared_size is not None and len(data) != declared_size:
+            raise InvalidOptionError(f"the upload ended at {len(data)} bytes, {declared_size} were declared",
+                                     received=len(data), declared=declared_size)
         return self.uploads.save(tenant, data, filename, content_type)
 
     # --- jobs ------------------------------------------------------------------------------------------------
@@ -93,7 +101,14 @@ class GatewayCore:
         return job
 
     def cancel_job(self, tenant: str, job_id: str) -> JobRecord:
-        return self.jobs.request_cancel(job_id, tenant)
+        """Cancel a job that has not finished; a finished job is returned unchanged (as the contract says)."""
+        job = self.jobs.get(job_id, tenant)
+        if job.state in FINISHED:
+            return job
+        try:
+            return self.jobs.request_cancel(job_id, tenant)
+        except InvalidStateError:                       # it finished meanwhile
+            return self.jobs.get(job_id, tenant)
 
     def list_jobs(self, tenant: str, page_size: int = 50, page_token: str = "",
                   state: JobState | None = None) -> tuple[list[JobRecord], str]:

@@ -39,12 +39,16 @@ class IdPhotoServicer(idphoto_pb2_grpc.IdPhotoServiceServicer):
         total = 0
         async for message in request_iterator:
             if not first:
-                first = {"filename": message.filename, "content_type": message.content_type}
+                declared = message.size_bytes if message.HasField("size_bytes") else None
+                first = {"filename": message.filename, "content_type": message.content_type,
+                         "declared_size": declared}
+                if declared is not None:
+                    self.core.check_upload_size(declared)          # refuse before reading the rest
             total += len(message.data)
             self.core.check_upload_size(total)                   # refuse while streaming, not after
             chunks.append(message.data)
         upload = await _off_loop(self.core.upload, tenant, chunks, first.get("filename", ""),
-                                         first.get("content_type", ""))
+                                 first.get("content_type", ""), first.get("declared_size"))
         return upload_to_proto(upload)
 
     async def CreateJob(self, request: idphoto_pb2.CreateJobRequest, context) -> idphoto_pb2.Job:

@@ -166,3 +166,21 @@ def test_a_redis_outage_does_not_kill_the_worker_loop(core, clients, monkeypatch
     thread.start()
     thread.join(timeout=10)
     assert not thread.is_alive() and calls["n"] == 3
+
+
+def test_cancel_of_a_finished_job_returns_it_unchanged(core, worker):
+    job = core.create_job(TENANT, "us-passport", RenderOptions(), image=astronaut_bytes("JPEG"), finalize=True)
+    worker.run_once()
+    done = core.get_job(TENANT, job.id)
+    assert core.cancel_job(TENANT, job.id).state == done.state == JobState.SUCCEEDED
+
+
+def test_a_declared_upload_size_is_checked(core):
+    from idphoto.errors import FileTooLargeError, InvalidOptionError
+
+    data = astronaut_bytes("JPEG")
+    assert core.upload(TENANT, [data], declared_size=len(data)).size_bytes == len(data)
+    with pytest.raises(InvalidOptionError):
+        core.upload(TENANT, [data[:1000]], declared_size=len(data))
+    with pytest.raises(FileTooLargeError):
+        core.upload(TENANT, iter(()), declared_size=core.limits.max_upload_bytes + 1)
