@@ -98,7 +98,7 @@ def transport(side: int = 1200, repeats: int = 20) -> tuple[float, float]:
 
     def png() -> None:
         for array in (rgb, (alpha * 65535).astype(np.uint16), rgb):
-            ok, encoded = cv2.imencode(".png", array)
+            _, encoded = cv2.imencode(".png", array)
             cv2.imdecode(encoded, cv2.IMREAD_UNCHANGED)
 
     out = []

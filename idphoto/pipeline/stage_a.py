@@ -50,7 +50,7 @@ def decode(ctx: StageAContext) -> None:
 
 
 def detect_and_align(ctx: StageAContext) -> None:
-    small, scale = working_copy(ctx.rgb, ALIGN_MAX_SIDE)
+    small, _ = working_copy(ctx.rgb, ALIGN_MAX_SIDE)
     analysis = ctx.face.analyze(small)
     if small is not ctx.rgb:
         analysis = analysis.rescaled(ctx.rgb.shape[1] / small.shape[1], ctx.rgb.shape[0] / small.shape[0])

@@ -16,7 +16,7 @@ from idphoto.types import Matte
 from services.matting.base import MattingModel
 from services.matting.foreground import keep_opaque
 
-INTERNAL_SIDE = 320           # RVM refines back to full size (deep guided filter); 320 keeps edges and is ~3x faster than 512
+INTERNAL_SIDE = 320    # RVM refines to full size (deep guided filter): 320 keeps edges, ~3x faster than 512
 
 
 class RVMModel(MattingModel):
