@@ -87,6 +87,24 @@ ObjectNotFoundError = _error("ObjectNotFoundError", "OBJECT_NOT_FOUND", "NOT_FOU
 InvalidStateError = _error("InvalidStateError", "INVALID_STATE", "FAILED_PRECONDITION", 409,
                            "the job is not in a state that allows this")
 
+# --- callers and their limits -----------------------------------------------------------------------------
+UnauthenticatedError = _error("UnauthenticatedError", "UNAUTHENTICATED", "UNAUTHENTICATED", 401,
+                              "a valid API key is required (authorization: Bearer <key>)")
+RateLimitedError = _error("RateLimitedError", "RATE_LIMITED", "RESOURCE_EXHAUSTED", 429,
+                          "too many requests for this API key: retry after retry_after_s seconds")
+
+# --- fetching an image URL (batches) and webhook targets ---------------------------------------------------
+# A refused URL is the caller's argument (INVALID_ARGUMENT/400), not an authorisation failure: PERMISSION_DENIED is
+# kept for API keys and tenants.
+UrlForbiddenError = _input_error("UrlForbiddenError", "URL_FORBIDDEN", 400,
+                                 "the URL is not allowed (scheme or address refused)")
+UrlUnreachableError = _error("UrlUnreachableError", "URL_UNREACHABLE", "UNAVAILABLE", 502,
+                             "the URL could not be fetched")
+UrlNotFoundError = _error("UrlNotFoundError", "URL_NOT_FOUND", "NOT_FOUND", 404, "the URL returned not found")
+UrlTooLargeError = _input_error("UrlTooLargeError", "URL_TOO_LARGE", 413, "the URL's content is larger than allowed")
+UrlNotAnImageError = _input_error("UrlNotAnImageError", "URL_NOT_AN_IMAGE", 415,
+                                  "the URL's content is not a supported image")
+
 # --- the platform ------------------------------------------------------------------------------------------
 ModelNotReadyError = _error("ModelNotReadyError", "MODEL_NOT_READY", "UNAVAILABLE", 503,
                             "model files are missing: run `idphoto models pull` (or `make setup`)")
