@@ -22,6 +22,9 @@ def _register_optional() -> None:
 
     serve_cli.register(app)
     submit_cli.register(app)
+    from idphoto.cli import keys as keys_cli
+
+    keys_cli.register(app)
 
 
 try:
