@@ -9,6 +9,7 @@ Ports: numbers, or names resolved against the destination pod's container ports.
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 from dataclasses import dataclass, field
 
@@ -260,3 +261,16 @@ def egress_allowed(objs: list[dict], source: Pod, destination: Pod | External, p
     number = _number(destination, port, protocol)
     return _direction_allows(find(objs, "NetworkPolicy"), source, destination, number, protocol, "Egress",
                              destination)
+
+
+def app_deployments(objs) -> dict[str, dict]:
+    return {component(d): d for d in find(objs, "Deployment")}
+
+
+def secret_values(objs) -> dict[str, dict[str, str]]:
+    """The overlay's generated Secrets, decoded; prod takes its Secrets from the operator: stand-ins then."""
+    secrets = {s["metadata"]["name"].rsplit("-", 1)[0]: {k: base64.b64decode(v).decode()
+                                                        for k, v in s.get("data", {}).items()}
+               for s in find(objs, "Secret")}
+    return secrets or {"idphoto-redis": {"url": "rediss://:secret@redis.example.com:6379/0"},
+                       "idphoto-s3": {"endpoint": "s3.example.com", "access-key": "AKIA", "secret-key": "s" * 40}}

@@ -5,29 +5,20 @@ keys and the work stream are under a unique prefix so a shared Redis is safe."""
 from __future__ import annotations
 
 import time
-import uuid
 
 import pytest
 
 from idphoto.client import IdPhotoClient
-from idphoto.serve.supervisor import Mesh, MeshOptions
+from tests.support.mesh import isolated_mesh
 
 VISIBILITY_TIMEOUT_S = 4
 
 
 @pytest.fixture(scope="module")
 def mesh(tmp_path_factory):
-    prefix = f"idphoto-mesh-test-{uuid.uuid4().hex[:8]}"
-    options = MeshOptions(grpc_port=0, http_port=0, data_dir=tmp_path_factory.mktemp("mesh"), matting_replicas=2,
-                          gateway_workers=2, start_timeout_s=90, stop_timeout_s=10, log_level="INFO",
-                          env={"IDPHOTO_JOBS_VISIBILITY_TIMEOUT_S": str(VISIBILITY_TIMEOUT_S),
-                               "IDPHOTO_JOBS_KEY_PREFIX": prefix, "IDPHOTO_JOBS_WORK_STREAM": f"{prefix}:work"})
-    mesh = Mesh(options)
-    mesh.start()
-    try:
+    with isolated_mesh(tmp_path_factory, "mesh", matting_replicas=2, gateway_workers=2, start_timeout_s=90,
+                       log_level="INFO", env={"IDPHOTO_JOBS_VISIBILITY_TIMEOUT_S": str(VISIBILITY_TIMEOUT_S)}) as mesh:
         yield mesh
-    finally:
-        mesh.stop()
 
 
 @pytest.fixture(scope="module")

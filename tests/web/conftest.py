@@ -7,12 +7,11 @@ installed."""
 from __future__ import annotations
 
 import shutil
-import uuid
 from pathlib import Path
 
 import pytest
 
-from idphoto.serve.supervisor import Mesh, MeshOptions
+from tests.support.mesh import isolated_mesh
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
@@ -21,16 +20,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 @pytest.fixture(scope="module")
 def web_mesh(tmp_path_factory):
-    prefix = f"idphoto-web-test-{uuid.uuid4().hex[:8]}"
-    options = MeshOptions(grpc_port=0, http_port=0, data_dir=tmp_path_factory.mktemp("web-mesh"), gateway_workers=1,
-                          start_timeout_s=120, stop_timeout_s=10,
-                          env={"IDPHOTO_JOBS_KEY_PREFIX": prefix, "IDPHOTO_JOBS_WORK_STREAM": f"{prefix}:work"})
-    mesh = Mesh(options)
-    mesh.start()
-    try:
+    with isolated_mesh(tmp_path_factory, "web", gateway_workers=1) as mesh:
         yield mesh
-    finally:
-        mesh.stop()
 
 
 @pytest.fixture(scope="module")

@@ -3,30 +3,20 @@
 
 from __future__ import annotations
 
-import uuid
-
 import httpx
 import pytest
 
-from idphoto.serve.supervisor import Mesh, MeshOptions
+from tests.support.mesh import isolated_mesh
 
 MAX_UPLOAD_MB = 3
 
 
 @pytest.fixture(scope="package")
 def mesh(tmp_path_factory):
-    prefix = f"idphoto-rest-test-{uuid.uuid4().hex[:8]}"
-    options = MeshOptions(grpc_port=0, http_port=0, data_dir=tmp_path_factory.mktemp("rest-mesh"), gateway_workers=1,
-                          start_timeout_s=120, stop_timeout_s=10,
-                          env={"IDPHOTO_GATEWAY_MAX_UPLOAD_MB": str(MAX_UPLOAD_MB),
-                               "IDPHOTO_GATEWAY_MAX_INLINE_MB": "1", "IDPHOTO_JOBS_KEY_PREFIX": prefix,
-                               "IDPHOTO_JOBS_WORK_STREAM": f"{prefix}:work"})
-    mesh = Mesh(options)
-    mesh.start()
-    try:
+    with isolated_mesh(tmp_path_factory, "rest", gateway_workers=1,
+                       env={"IDPHOTO_GATEWAY_MAX_UPLOAD_MB": str(MAX_UPLOAD_MB),
+                            "IDPHOTO_GATEWAY_MAX_INLINE_MB": "1"}) as mesh:
         yield mesh
-    finally:
-        mesh.stop()
 
 
 @pytest.fixture(scope="package")
