@@ -13,6 +13,7 @@
 from idphoto.client.convert import TERMINAL, job_error, job_state, raise_for_job, render_options, settled, state_name
 from idphoto.client.core import IdPhotoClient
 from idphoto.client.retry import Backoff
+from idphoto.client.webhooks import verify_webhook
 
 __all__ = ["TERMINAL", "Backoff", "IdPhotoClient", "job_error", "job_state", "raise_for_job", "render_options",
-           "settled", "state_name"]
+           "settled", "state_name", "verify_webhook"]
