@@ -59,7 +59,7 @@ def readiness_probe(parts: GatewayParts):
 def create_server(config: GatewayConfig, parts: GatewayParts) -> tuple[ServiceHost, int]:
     """The gateway's gRPC host (not started); tests pass parts built on their own Redis and store."""
     host = create_host([SERVICE_NAME], section(config, ServerConfig), "gateway")
-    servicer = IdPhotoServicer(parts.core, lambda context: config.default_tenant)
+    servicer = IdPhotoServicer(parts.core, parts.tenants)
     idphoto_pb2_grpc.add_IdPhotoServiceServicer_to_server(servicer, host.server)
     host.servicer = servicer
 

@@ -13,6 +13,7 @@ from idphoto.rpc.convert import options_from_proto, spec_to_proto
 from idphoto.v1 import idphoto_pb2, idphoto_pb2_grpc
 from services.gateway.convert import STATE_FROM_PROTO, event_to_proto, job_to_proto, upload_to_proto
 from services.gateway.core import GatewayCore
+from services.gateway.tenancy import TenantResolver, call_metadata
 
 
 async def _off_loop(fn, *args, **kwargs):
@@ -25,15 +26,20 @@ async def _off_loop(fn, *args, **kwargs):
 
 
 class IdPhotoServicer(idphoto_pb2_grpc.IdPhotoServiceServicer):
-    def __init__(self, core: GatewayCore, tenant_of=None) -> None:
+    def __init__(self, core: GatewayCore, tenants: TenantResolver | None = None) -> None:
         self.core = core
-        self._tenant_of = tenant_of or (lambda context: "default")
+        self.tenants = tenants
+
+    async def _tenant_of(self, context) -> str:
+        if self.tenants is None:
+            return "default"
+        return await _off_loop(self.tenants.resolve, call_metadata(context))
 
     def _job(self, job) -> idphoto_pb2.Job:
         return job_to_proto(job, self.core.output_urls(job))
 
     async def UploadImage(self, request_iterator, context) -> idphoto_pb2.Upload:
-        tenant = self._tenant_of(context)
+        tenant = await self._tenant_of(context)
         first: dict = {}
         chunks: list[bytes] = []
         total = 0
@@ -54,7 +60,7 @@ class IdPhotoServicer(idphoto_pb2_grpc.IdPhotoServiceServicer):
     async def CreateJob(self, request: idphoto_pb2.CreateJobRequest, context) -> idphoto_pb2.Job:
         source = request.WhichOneof("source")
         job = await _off_loop(
-            self.core.create_job, self._tenant_of(context), request.spec_id, options_from_proto(request.options),
+            self.core.create_job, await self._tenant_of(context), request.spec_id, options_from_proto(request.options),
             upload_id=request.upload_id if source == "upload_id" else "",
             image=request.image if source == "image" else b"", finalize=request.finalize,
             idempotency_key=request.idempotency_key)
@@ -62,29 +68,30 @@ class IdPhotoServicer(idphoto_pb2_grpc.IdPhotoServiceServicer):
         return self._job(job)
 
     async def GetJob(self, request: idphoto_pb2.GetJobRequest, context) -> idphoto_pb2.Job:
-        return self._job(await _off_loop(self.core.get_job, self._tenant_of(context), request.job_id))
+        return self._job(await _off_loop(self.core.get_job, await self._tenant_of(context), request.job_id))
 
     async def FinalizeJob(self, request: idphoto_pb2.FinalizeJobRequest, context) -> idphoto_pb2.Job:
-        job = await _off_loop(self.core.finalize_job, self._tenant_of(context), request.job_id,
+        job = await _off_loop(self.core.finalize_job, await self._tenant_of(context), request.job_id,
                                       options_from_proto(request.options), request.spec_id)
         return self._job(job)
 
     async def CancelJob(self, request: idphoto_pb2.CancelJobRequest, context) -> idphoto_pb2.Job:
-        return self._job(await _off_loop(self.core.cancel_job, self._tenant_of(context), request.job_id))
+        return self._job(await _off_loop(self.core.cancel_job, await self._tenant_of(context), request.job_id))
 
     async def ListJobs(self, request: idphoto_pb2.ListJobsRequest, context) -> idphoto_pb2.ListJobsResponse:
         state = STATE_FROM_PROTO.get(request.state)
-        jobs, token = await _off_loop(self.core.list_jobs, self._tenant_of(context), request.page_size,
+        jobs, token = await _off_loop(self.core.list_jobs, await self._tenant_of(context), request.page_size,
                                               request.page_token, state)
         return idphoto_pb2.ListJobsResponse(jobs=[self._job(j) for j in jobs], next_page_token=token)
 
     async def ListSpecs(self, request: idphoto_pb2.ListSpecsRequest, context) -> idphoto_pb2.ListSpecsResponse:
+        await self._tenant_of(context)                     # with auth on, the catalogue needs a key too
         specs, token, total = self.core.list_specs(request.country, request.page_size, request.page_token)
         return idphoto_pb2.ListSpecsResponse(specs=[spec_to_proto(s) for s in specs], next_page_token=token,
                                              total_size=total)
 
     async def WatchJob(self, request: idphoto_pb2.WatchJobRequest, context):
-        tenant = self._tenant_of(context)
+        tenant = await self._tenant_of(context)
         events = self.core.watch(tenant, request.job_id, request.after_event_id)
         while not context.done():                  # the client went away: stop reading Redis for it
             item = await _off_loop(next, events, None)
