@@ -23,6 +23,7 @@ def typed_config_keys() -> set[str]:
     """Every IDPHOTO_* key the services' typed configs understand."""
     from services.compose.server import ComposeServiceConfig
     from services.face.server import FaceServiceConfig
+    from services.gateway.auth import AuthConfig
     from services.gateway.config import GatewayConfig, WorkerConfig
     from services.gateway.jobs.config import JobsConfig
     from services.gateway.storage.config import StorageConfig
@@ -30,7 +31,7 @@ def typed_config_keys() -> set[str]:
 
     sections = [(FaceServiceConfig, "FACE"), (MattingServiceConfig, "MATTING"), (ComposeServiceConfig, "COMPOSE"),
                 (GatewayConfig, "GATEWAY"), (WorkerConfig, "WORKER"), (JobsConfig, "JOBS"),
-                (StorageConfig, "STORAGE")]
+                (StorageConfig, "STORAGE"), (AuthConfig, "AUTH")]
     return {key for cls, section in sections for key in config_keys(cls, section)}
 
 
@@ -273,4 +274,5 @@ def secret_values(objs) -> dict[str, dict[str, str]]:
                                                         for k, v in s.get("data", {}).items()}
                for s in find(objs, "Secret")}
     return secrets or {"idphoto-redis": {"url": "rediss://:secret@redis.example.com:6379/0"},
-                       "idphoto-s3": {"endpoint": "s3.example.com", "access-key": "AKIA", "secret-key": "s" * 40}}
+                       "idphoto-s3": {"endpoint": "s3.example.com", "access-key": "AKIA", "secret-key": "s" * 40},
+                       "idphoto-auth": {"pepper": "q" * 48}}

@@ -201,6 +201,7 @@ def test_every_process_loads_its_config_from_the_rendered_environment(overlay):
     """Not only known keys: the values parse and validate (targets, ports, URLs), as the processes will."""
     from services.compose.server import ComposeServiceConfig
     from services.face.server import FaceServiceConfig
+    from services.gateway.auth import AuthConfig
     from services.gateway.config import GatewayConfig, WorkerConfig
     from services.gateway.jobs.config import JobsConfig
     from services.gateway.storage.config import StorageConfig
@@ -210,7 +211,8 @@ def test_every_process_loads_its_config_from_the_rendered_environment(overlay):
     secrets = secret_values(objs)
     sections = {"face": [(FaceServiceConfig, "FACE")], "matting": [(MattingServiceConfig, "MATTING")],
                 "compose": [(ComposeServiceConfig, "COMPOSE")],
-                "gateway": [(GatewayConfig, "GATEWAY"), (JobsConfig, "JOBS"), (StorageConfig, "STORAGE")],
+                "gateway": [(GatewayConfig, "GATEWAY"), (JobsConfig, "JOBS"), (StorageConfig, "STORAGE"),
+                            (AuthConfig, "AUTH")],
                 "worker": [(GatewayConfig, "GATEWAY"), (WorkerConfig, "WORKER"), (JobsConfig, "JOBS"),
                            (StorageConfig, "STORAGE")]}
     for comp, deployment in app_deployments(objs).items():

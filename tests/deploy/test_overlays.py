@@ -3,9 +3,6 @@ in-cluster Redis and MinIO with model pulling (dev), models baked into the image
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from tests.deploy.conftest import K8S
 from tests.deploy.k8s import (
     app_deployments,
     component,
@@ -136,10 +133,15 @@ def test_prod_models_come_from_the_image(rendered):
             assert env["IDPHOTO_MODEL_DIR"] == "/opt/idphoto/models"
 
 
-def test_auth_is_not_configured_with_keys_the_services_do_not_know(rendered):
-    """Auth (API keys) is a later issue: until the typed config has a key for it, no manifest may invent one."""
+def test_auth_is_off_in_dev_and_required_in_prod_with_the_pepper_from_a_secret(rendered):
     for name, objs in rendered.items():
-        for configmap in find(objs, "ConfigMap"):
-            assert not any(k.startswith("IDPHOTO_AUTH") for k in configmap.get("data", {})), name
-    text = Path(K8S / "overlays" / "prod" / "kustomization.yaml").read_text()
-    assert "auth" in text.lower()
+        gateway = pod_spec(app_deployments(objs)["gateway"])["containers"][0]
+        env = configmap_env(objs, gateway)
+        peppers = [item["valueFrom"]["secretKeyRef"] for item in gateway.get("env", [])
+                   if item["name"] == "IDPHOTO_AUTH_PEPPER"]
+        if name == "dev":
+            assert env["IDPHOTO_AUTH_MODE"] == "off" and not peppers
+        else:
+            assert env["IDPHOTO_AUTH_MODE"] == "required", name
+            assert [ref["name"] for ref in peppers] == ["idphoto-auth"] and peppers[0]["key"] == "pepper"
+            assert "IDPHOTO_AUTH_PEPPER" not in env, "the pepper never sits in a ConfigMap"
