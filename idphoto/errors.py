@@ -105,18 +105,6 @@ UrlTooLargeError = _input_error("UrlTooLargeError", "URL_TOO_LARGE", 413, "the U
 UrlNotAnImageError = _input_error("UrlNotAnImageError", "URL_NOT_AN_IMAGE", 415,
                                   "the URL's content is not a supported image")
 
-# --- fetching an image URL (batches) and webhook targets ---------------------------------------------------
-# A refused URL is the caller's argument (INVALID_ARGUMENT/400), not an authorisation failure: PERMISSION_DENIED is
-# kept for API keys and tenants.
-UrlForbiddenError = _input_error("UrlForbiddenError", "URL_FORBIDDEN", 400,
-                                 "the URL is not allowed (scheme or address refused)")
-UrlUnreachableError = _error("UrlUnreachableError", "URL_UNREACHABLE", "UNAVAILABLE", 502,
-                             "the URL could not be fetched")
-UrlNotFoundError = _error("UrlNotFoundError", "URL_NOT_FOUND", "NOT_FOUND", 404, "the URL returned not found")
-UrlTooLargeError = _input_error("UrlTooLargeError", "URL_TOO_LARGE", 413, "the URL's content is larger than allowed")
-UrlNotAnImageError = _input_error("UrlNotAnImageError", "URL_NOT_AN_IMAGE", 415,
-                                  "the URL's content is not a supported image")
-
 # --- the platform ------------------------------------------------------------------------------------------
 ModelNotReadyError = _error("ModelNotReadyError", "MODEL_NOT_READY", "UNAVAILABLE", 503,
                             "model files are missing: run `idphoto models pull` (or `make setup`)")

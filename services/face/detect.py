@@ -21,19 +21,23 @@ def detect_faces(detector: MTCNN, rgb: np.ndarray, config: FaceConfig = FaceConf
     return faces
 
 
+def comparable_faces(faces: list[Face], config: FaceConfig = FaceConfig()) -> list[Face]:
+    """Faces big enough next to the largest to count as another person (not a face on a badge or poster)."""
+    if not faces:
+        return []
+    return [f for f in faces if f.width >= config.secondary_face_ratio * faces[0].width]
+
+
 def choose_face(faces: list[Face], config: FaceConfig = FaceConfig()) -> Face:
     """Apply the policy: none → NoFaceError; several comparable faces → MultipleFacesError unless 'largest'."""
     if not faces:
         raise NoFaceError()
-    largest = faces[0]
-    comparable = [f for f in faces if f.width >= config.secondary_face_ratio * largest.width]
+    comparable = comparable_faces(faces, config)
     if len(comparable) > 1 and config.multiple_faces == "error":
         raise MultipleFacesError(f"{len(comparable)} faces found; crop the photo to one person or use the "
                                  "'largest' policy", face_count=len(comparable))
-    return largest
+    return faces[0]
 
 
 def count_faces(faces: list[Face], config: FaceConfig = FaceConfig()) -> int:
-    if not faces:
-        return 0
-    return sum(1 for f in faces if f.width >= config.secondary_face_ratio * faces[0].width)
+    return len(comparable_faces(faces, config))
