@@ -165,7 +165,7 @@ def test_deadline_shorter_than_the_work_is_deadline_exceeded():
 
     with LogCapture() as logs:
         servicer = run(scenario())
-    assert 0 < servicer.time_remaining[0] <= 0.2            # the handler sees the caller's deadline
+    assert 0 < servicer.time_remaining[0] <= 0.21           # the caller's deadline (gRPC rounds it up slightly)
     assert servicer.finished == 0                          # the server cancels the handler at the deadline
     assert [line["code"] for line in logs.events("rpc") if line["method"] == DETECT] == ["DEADLINE_EXCEEDED"]
 
