@@ -75,12 +75,15 @@ HeadOutOfFrameError = _input_error("HeadOutOfFrameError", "HEAD_OUT_OF_FRAME", 4
 
 # --- options -----------------------------------------------------------------------------------------------
 InvalidOptionError = _input_error("InvalidOptionError", "INVALID_OPTION", 400, "an option has an invalid value")
+BatchInvalidError = _input_error("BatchInvalidError", "BATCH_INVALID", 400,
+                                 "the batch input is invalid (row-level errors in details.errors)")
 OutputTooLargeError = _input_error("OutputTooLargeError", "OUTPUT_TOO_LARGE", 422,
                                    "the photo cannot be made small enough for the requested max_kb")
 
 # --- not found / state -------------------------------------------------------------------------------------
 SpecNotFoundError = _error("SpecNotFoundError", "SPEC_NOT_FOUND", "NOT_FOUND", 404, "unknown document spec")
 PaperNotFoundError = _error("PaperNotFoundError", "PAPER_NOT_FOUND", "NOT_FOUND", 404, "unknown paper size")
+BatchNotFoundError = _error("BatchNotFoundError", "BATCH_NOT_FOUND", "NOT_FOUND", 404, "batch not found")
 JobNotFoundError = _error("JobNotFoundError", "JOB_NOT_FOUND", "NOT_FOUND", 404, "job not found")
 UploadNotFoundError = _error("UploadNotFoundError", "UPLOAD_NOT_FOUND", "NOT_FOUND", 404, "upload not found")
 ObjectNotFoundError = _error("ObjectNotFoundError", "OBJECT_NOT_FOUND", "NOT_FOUND", 404, "object not found")
