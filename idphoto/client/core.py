@@ -254,7 +254,7 @@ class IdPhotoClient:
         return job
 
     # --- outputs ---------------------------------------------------------------------------------------------
-    def output(self, job: idphoto_pb2.Job | str, kind: str) -> idphoto_pb2.Output:
+    def output(self, job: idphoto_pb2.Job | str, kind: str) -> common_pb2.Output:
         job = self.get_job(job) if isinstance(job, str) else job
         for output in job.outputs:
             if output.kind == kind:
@@ -262,7 +262,7 @@ class IdPhotoClient:
         kinds = ", ".join(o.kind for o in job.outputs) or "none"
         raise ObjectNotFoundError(f"job {job.id} has no {kind!r} output (has: {kinds})", job_id=job.id, kind=kind)
 
-    def download(self, output: idphoto_pb2.Output | str, job: idphoto_pb2.Job | str | None = None,
+    def download(self, output: common_pb2.Output | str, job: idphoto_pb2.Job | str | None = None,
                  timeout_s: float | None = None) -> bytes:
         """The bytes of an output: an Output message, or a kind name ("photo", "sheet" …) of ``job``."""
         if isinstance(output, str):

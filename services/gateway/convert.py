@@ -29,8 +29,8 @@ def upload_to_proto(upload: UploadRecord) -> idphoto_pb2.Upload:
                               create_time=timestamp(upload.create_time), expire_time=timestamp(upload.expire_time))
 
 
-def output_to_proto(output: dict) -> idphoto_pb2.Output:
-    return idphoto_pb2.Output(kind=output["kind"], url=output.get("url", ""), key=output["key"],
+def output_to_proto(output: dict) -> common_pb2.Output:
+    return common_pb2.Output(kind=output["kind"], url=output.get("url", ""), key=output["key"],
                               content_type=output.get("content_type", ""), width_px=output.get("width_px", 0),
                               height_px=output.get("height_px", 0), size_bytes=output.get("size_bytes", 0),
                               url_expire_time=timestamp(output.get("url_expire_time")))

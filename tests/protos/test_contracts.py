@@ -15,10 +15,10 @@ from google.protobuf import descriptor_pb2, json_format
 ROOT = Path(__file__).resolve().parents[2]
 BUF = ROOT / ".cache" / "tools" / "node_modules" / ".bin" / "buf"
 DESCRIPTOR_SET = ROOT / "idphoto" / "_gen" / "descriptor_set.pb"
-PROTO_NAMES = ("common", "idphoto", "face", "matting", "compose")
+PROTO_NAMES = ("common", "batch", "idphoto", "face", "matting", "compose")
 
 try:
-    from idphoto.v1 import common_pb2, compose_pb2, face_pb2, idphoto_pb2, idphoto_pb2_grpc, matting_pb2
+    from idphoto.v1 import batch_pb2, common_pb2, compose_pb2, face_pb2, idphoto_pb2, idphoto_pb2_grpc, matting_pb2
 except ImportError as exc:  # pragma: no cover - the message is the point
     raise ImportError(f"generated protobuf code is missing or stale: run `make proto` ({exc})") from exc
 
@@ -32,6 +32,12 @@ PUBLIC_RPCS = {
     "CancelJob": (False, False, "post", "/v1/jobs/{job_id}:cancel", "*"),
     "ListJobs": (False, False, "get", "/v1/jobs", ""),
     "ListSpecs": (False, False, "get", "/v1/specs", ""),
+    "CreateBatch": (False, False, "post", "/v1/batches", "*"),
+    "GetBatch": (False, False, "get", "/v1/batches/{batch_id}", ""),
+    "WatchBatch": (False, True, "get", "/v1/batches/{batch_id}:watch", ""),
+    "CancelBatch": (False, False, "post", "/v1/batches/{batch_id}:cancel", "*"),
+    "ListBatches": (False, False, "get", "/v1/batches", ""),
+    "ListBatchItems": (False, False, "get", "/v1/batches/{batch_id}/items", ""),
 }
 
 PUBLIC_TYPES = {
@@ -43,6 +49,12 @@ PUBLIC_TYPES = {
     "CancelJob": ("CancelJobRequest", "Job"),
     "ListJobs": ("ListJobsRequest", "ListJobsResponse"),
     "ListSpecs": ("ListSpecsRequest", "ListSpecsResponse"),
+    "CreateBatch": ("CreateBatchRequest", "Batch"),
+    "GetBatch": ("GetBatchRequest", "Batch"),
+    "WatchBatch": ("WatchBatchRequest", "BatchEvent"),
+    "CancelBatch": ("CancelBatchRequest", "Batch"),
+    "ListBatches": ("ListBatchesRequest", "ListBatchesResponse"),
+    "ListBatchItems": ("ListBatchItemsRequest", "ListBatchItemsResponse"),
 }
 
 JOB_STATES = {
@@ -55,16 +67,28 @@ FIELD_NUMBERS = {
     idphoto_pb2.Job: {
         "id": 1, "state": 2, "progress": 3, "stage": 4, "spec_id": 5, "options": 6, "outputs": 7, "report": 8,
         "measurements": 9, "error": 10, "attempts": 11, "create_time": 12, "update_time": 13, "finish_time": 14,
-        "upload_id": 15, "idempotency_key": 16,
+        "upload_id": 15, "idempotency_key": 16, "batch_id": 17, "webhook_url": 18, "webhook_deliveries": 19,
+        "image_url": 20, "expire_time": 21,
     },
+    batch_pb2.Batch: {
+        "id": 1, "state": 2, "total": 3, "succeeded": 4, "failed": 5, "cancelled": 6, "running": 7, "pending": 8,
+        "progress": 9, "outputs": 10, "webhook_url": 11, "webhook_deliveries": 12, "source": 13, "spec_id": 14,
+        "max_concurrency": 15, "idempotency_key": 16, "create_time": 17, "update_time": 18, "finish_time": 19,
+        "expire_time": 20,
+    },
+    batch_pb2.CreateBatchRequest: {"file": 1, "filename": 2, "content_type": 3, "spec_id": 4, "options": 5,
+                                   "items": 6, "webhook_url": 7, "idempotency_key": 8, "max_concurrency": 9},
+    batch_pb2.BatchItem: {"image_url": 1, "upload_id": 2, "image": 3, "spec_id": 4, "external_id": 5, "options": 6},
+    batch_pb2.WebhookDelivery: {"delivery_id": 1, "type": 2, "url": 3, "state": 4, "attempts": 5},
+    batch_pb2.WebhookAttempt: {"attempt": 1, "status_code": 2, "time": 3, "error": 4},
     idphoto_pb2.JobEvent: {"event_id": 1, "state": 2, "progress": 3, "stage": 4, "job": 5, "event_time": 6},
-    idphoto_pb2.Output: {"kind": 1, "url": 2, "content_type": 3, "width_px": 4, "height_px": 5, "size_bytes": 6,
+    common_pb2.Output: {"kind": 1, "url": 2, "content_type": 3, "width_px": 4, "height_px": 5, "size_bytes": 6,
                          "key": 7, "url_expire_time": 8},
     idphoto_pb2.Upload: {"upload_id": 1, "sha256": 2, "size_bytes": 3, "content_type": 4, "filename": 5,
                          "create_time": 6, "expire_time": 7},
     idphoto_pb2.UploadImageRequest: {"filename": 1, "content_type": 2, "size_bytes": 3, "data": 4},
     idphoto_pb2.CreateJobRequest: {"upload_id": 1, "image": 2, "spec_id": 3, "options": 4, "finalize": 5,
-                                   "idempotency_key": 6},
+                                   "idempotency_key": 6, "webhook_url": 7, "image_url": 8},
     idphoto_pb2.WatchJobRequest: {"job_id": 1, "after_event_id": 2},
     idphoto_pb2.FinalizeJobRequest: {"job_id": 1, "options": 2, "spec_id": 3},
     idphoto_pb2.ListJobsRequest: {"page_size": 1, "page_token": 2, "state": 3},
@@ -188,7 +212,7 @@ def _full_job() -> idphoto_pb2.Job:
         id="job-1", state=idphoto_pb2.JOB_STATE_SUCCEEDED, progress=1.0, stage="export", spec_id="us-passport",
         options=common_pb2.RenderOptions(background="light-grey", brightness=5, format="png", max_kb=240,
                                          sheet="4r", sheet_cut_guides=False, dpi=600),
-        outputs=[idphoto_pb2.Output(kind="photo", url="http://minio/p.png", content_type="image/png",
+        outputs=[common_pb2.Output(kind="photo", url="http://minio/p.png", content_type="image/png",
                                     width_px=600, height_px=600, size_bytes=12345, key="jobs/job-1/photo.png")],
         measurements=common_pb2.HeadGeometry(crown_y=10.5, chin_y=400.25, eye_y=200, center_x=300,
                                              left_pupil=common_pb2.Point(x=250, y=200),

@@ -218,11 +218,11 @@ def test_download_by_output_or_kind_with_retries_and_typed_404(gateway):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
     try:
-        job = idphoto_pb2.Job(id="j", outputs=[idphoto_pb2.Output(kind="photo", url=f"{base}/photo.jpg?sig=1"),
-                                               idphoto_pb2.Output(kind="sheet", url=f"{base}/gone")])
+        job = idphoto_pb2.Job(id="j", outputs=[common_pb2.Output(kind="photo", url=f"{base}/photo.jpg?sig=1"),
+                                               common_pb2.Output(kind="sheet", url=f"{base}/gone")])
         assert client.download(job.outputs[0]) == b"photo bytes"
         assert client.download("photo", job) == b"photo bytes"
-        assert client.download(idphoto_pb2.Output(kind="photo", url=f"{base}/flaky")) == b"photo bytes"
+        assert client.download(common_pb2.Output(kind="photo", url=f"{base}/flaky")) == b"photo bytes"
         with pytest.raises(ObjectNotFoundError):
             client.download("sheet", job)
         with pytest.raises(ObjectNotFoundError):
