@@ -21,6 +21,7 @@ from idphoto.errors import (
     UploadNotFoundError,
 )
 from idphoto.imageio.decode import sniff_format
+from services.gateway.retention import RetentionIndex
 from services.gateway.storage.base import ObjectStore
 
 CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "heif": "image/heif",
@@ -64,12 +65,16 @@ def read_capped(chunks: Iterable[bytes], max_bytes: int) -> bytes:
 
 
 class UploadStore:
+    """Uploads: bytes under ``t/{tenant}/uploads/{id}/`` in the object store (tracked for the retention janitor),
+    the record in Redis."""
+
     def __init__(self, redis_client: redis.Redis, store: ObjectStore, retention_s: int,
-                 prefix: str = "idphoto") -> None:
+                 prefix: str = "idphoto", *, retention: RetentionIndex | None = None) -> None:
         self.redis = redis_client
         self.store = store
         self.retention_s = retention_s
         self.prefix = prefix
+        self.retention = retention if retention is not None else RetentionIndex(redis_client, prefix)
 
     def _key(self, upload_id: str) -> str:
         return f"{self.prefix}:upload:{upload_id}"
@@ -84,9 +89,11 @@ class UploadStore:
         if fmt not in CONTENT_TYPES:
             raise UnsupportedFormatError(f"{fmt} images are not supported", format=fmt)
         upload_id = secrets.token_hex(16)
-        key = f"t/{check_tenant(tenant)}/uploads/{upload_id}/original"
-        self.store.put(key, data, CONTENT_TYPES[fmt])
+        object_prefix = f"t/{check_tenant(tenant)}/uploads/{upload_id}/"
+        key = object_prefix + "original"
         now = time.time()
+        self.retention.track(object_prefix, self._key(upload_id), now + self.retention_s)   # before any bytes land
+        self.store.put(key, data, CONTENT_TYPES[fmt])
         record = UploadRecord(id=upload_id, tenant=tenant, key=key, sha256=hashlib.sha256(data).hexdigest(),
                               size_bytes=len(data), content_type=CONTENT_TYPES[fmt], filename=filename[:255],
                               create_time=now, expire_time=now + self.retention_s)

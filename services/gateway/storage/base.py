@@ -8,9 +8,11 @@ the whole key is at most ``MAX_KEY_LENGTH`` characters. A bad key raises ``Inval
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from pathlib import Path
 
 from idphoto.errors import InvalidOptionError
 
@@ -66,6 +68,20 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+COPY_CHUNK_BYTES = 1024 * 1024
+
+
+def file_sha256(path: str | os.PathLike[str]) -> tuple[int, str]:
+    """The size and hex sha256 of the file at ``path``, read in chunks (never whole into memory)."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(COPY_CHUNK_BYTES):
+            digest.update(chunk)
+            size += len(chunk)
+    return size, digest.hexdigest()
+
+
 class ObjectStore(ABC):
     """A flat namespace of immutable-per-write byte objects with a content type, plus download URLs.
 
@@ -78,6 +94,15 @@ class ObjectStore(ABC):
     @abstractmethod
     def put(self, key: str, data: bytes, content_type: str) -> StoredObject:
         """Store ``data`` under ``key`` (replacing what was there)."""
+
+    def put_file(self, key: str, path: str | os.PathLike[str], content_type: str) -> StoredObject:
+        """Store the file at ``path`` under ``key``, like ``put``; the file must not change meanwhile.
+
+        Backends override this to stream the file; this default reads it whole. A missing file raises
+        ``FileNotFoundError``.
+        """
+        check_key(key)
+        return self.put(key, Path(path).read_bytes(), content_type)
 
     @abstractmethod
     def get(self, key: str) -> bytes:

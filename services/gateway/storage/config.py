@@ -4,10 +4,15 @@ Signing key: it signs the local backend's download URLs and nothing else (S3 URL
 credentials). When it is empty and the backend is ``local``, ``create_store`` generates 32 random bytes once,
 keeps them in ``<local_root>/.signing_key`` (mode 0600, reused on restart and by every replica sharing the
 volume) and logs a warning. Set ``IDPHOTO_STORAGE_SIGNING_KEY`` (at least 32 characters) in production.
+
+Lifecycle days (S3 only, applied when the store creates its bucket): ``-1`` derives them from the jobs retention
+as ``ceil(retention_s / 86400) + 1`` (a day's margin over the retention janitor), ``0`` sets no rule, and a
+positive number is used as is.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import secrets
@@ -41,9 +46,12 @@ class StorageConfig:
     s3_secure: bool = True
     s3_region: str = "us-east-1"
     url_expiry_s: int = 3600
+    lifecycle_days: int = -1              # -1: derive from the retention, 0: no rule
 
     def validate(self) -> list[str]:
         problems = []
+        if self.lifecycle_days < -1:
+            problems.append(f"lifecycle_days must be -1 (derive), 0 (off) or positive (got {self.lifecycle_days})")
         if not 1 <= self.url_expiry_s <= MAX_URL_EXPIRY_S:
             problems.append(f"url_expiry_s must be between 1 and {MAX_URL_EXPIRY_S} (got {self.url_expiry_s})")
         if self.signing_key and len(self.signing_key) < MIN_SIGNING_KEY_LENGTH:
@@ -66,12 +74,22 @@ class StorageConfig:
             problems.append(f"s3_bucket is not a valid bucket name (got {self.s3_bucket!r})")
         return problems
 
+    def effective_lifecycle_days(self, retention_s: int) -> int:
+        """The S3 lifecycle expiry in days for objects kept ``retention_s`` seconds (0: no rule)."""
+        if self.lifecycle_days >= 0:
+            return self.lifecycle_days
+        return math.ceil(max(retention_s, 0) / 86400) + 1
 
-def create_store(config: StorageConfig) -> ObjectStore:
-    """The backend ``config.backend`` names, configured. Call ``load_config(StorageConfig, "STORAGE")`` first."""
+
+def create_store(config: StorageConfig, retention_s: int = 86400) -> ObjectStore:
+    """The backend ``config.backend`` names, configured. Call ``load_config(StorageConfig, "STORAGE")`` first.
+
+    ``retention_s`` is the jobs retention (``IDPHOTO_JOBS_RETENTION_S``); it sets the derived lifecycle days.
+    """
     if config.backend == "s3":
         return S3Store(config.s3_endpoint, config.s3_access_key, config.s3_secret_key, config.s3_bucket,
-                       secure=config.s3_secure, region=config.s3_region, default_expiry_s=config.url_expiry_s)
+                       secure=config.s3_secure, region=config.s3_region, default_expiry_s=config.url_expiry_s,
+                       lifecycle_days=config.effective_lifecycle_days(retention_s))
     key = config.signing_key.encode() if config.signing_key else local_signing_key(config.local_root)
     return LocalStore(config.local_root, config.public_base_url, key, default_expiry_s=config.url_expiry_s)
 

@@ -16,10 +16,13 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO, TypeVar
 
 from idphoto.errors import InvalidOptionError, ObjectNotFoundError
 from services.gateway.storage.base import (
+    COPY_CHUNK_BYTES,
     ObjectStore,
     StoredObject,
     check_key,
@@ -29,6 +32,7 @@ from services.gateway.storage.base import (
 )
 
 FILES_PATH = "/v1/files/"
+T = TypeVar("T")
 
 
 def sign(signing_key: bytes, key: str, expires: int) -> str:
@@ -60,12 +64,23 @@ class LocalStore(ObjectStore):
     # --- ObjectStore ---------------------------------------------------------------------------------------
     def put(self, key: str, data: bytes, content_type: str) -> StoredObject:
         data = bytes(data)
-        obj = StoredObject(key=check_key(key), size=len(data), sha256=sha256_hex(data),
-                           content_type=content_type or "application/octet-stream")
-        meta = json.dumps({"size": obj.size, "sha256": obj.sha256, "content_type": obj.content_type})
+        return self._write(key, content_type, lambda handle: _write_bytes(handle, data))
+
+    def put_file(self, key: str, path: str | os.PathLike[str], content_type: str) -> StoredObject:
+        """Stream the file at ``path`` into the store, hashing it on the way (never read whole into memory)."""
+        check_key(key)
+        with open(path, "rb") as source:
+            return self._write(key, content_type, lambda handle: _copy_stream(source, handle))
+
+    def _write(self, key: str, content_type: str, fill: Callable[[BinaryIO], tuple[int, str]]) -> StoredObject:
+        """Write the data file with ``fill`` (which returns size and sha256), then the metadata file."""
+        check_key(key)
         try:
-            _atomic_write(self._data_path(key), data)
-            _atomic_write(self._meta_path(key), meta.encode())
+            size, sha256 = _atomic_write(self._data_path(key), fill)
+            obj = StoredObject(key=key, size=size, sha256=sha256,
+                               content_type=content_type or "application/octet-stream")
+            meta = json.dumps({"size": obj.size, "sha256": obj.sha256, "content_type": obj.content_type})
+            _atomic_write(self._meta_path(key), lambda handle: _write_bytes(handle, meta.encode()))
         except (NotADirectoryError, IsADirectoryError, FileExistsError) as exc:
             raise InvalidOptionError("the key clashes with an existing object's path", key=key) from exc
         return obj
@@ -130,7 +145,24 @@ class LocalStore(ObjectStore):
             return False
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def _write_bytes(handle: BinaryIO, data: bytes) -> tuple[int, str]:
+    handle.write(data)
+    return len(data), sha256_hex(data)
+
+
+def _copy_stream(source: BinaryIO, handle: BinaryIO) -> tuple[int, str]:
+    """Copy ``source`` into ``handle`` chunk by chunk; returns the size and sha256 of what was copied."""
+    digest = hashlib.sha256()
+    size = 0
+    while chunk := source.read(COPY_CHUNK_BYTES):
+        digest.update(chunk)
+        handle.write(chunk)
+        size += len(chunk)
+    return size, digest.hexdigest()
+
+
+def _atomic_write(path: Path, fill: Callable[[BinaryIO], T]) -> T:
+    """Fill a temp file next to ``path`` with ``fill``, fsync it and move it into place; returns what fill did."""
     for attempt in range(3):    # a concurrent delete may prune the directory between mkdir and mkstemp
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -141,13 +173,14 @@ def _atomic_write(path: Path, data: bytes) -> None:
                 raise
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            result = fill(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return result
 
 
 def _prune_empty_dirs(directory: Path, top: Path) -> None:

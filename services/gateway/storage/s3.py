@@ -3,40 +3,62 @@
 The bucket is created on first use if it is missing. Each object keeps its content type and its sha256 in the
 user metadata (``x-amz-meta-sha256``), so ``stat`` does not have to read the bytes. Download URLs are presigned
 GETs. Transport failures and unexpected S3 errors become ``ServiceUnavailableError``.
+
+Lifecycle backstop: when ``lifecycle_days`` is positive and this store creates the bucket itself, it adds the
+rule ``idphoto-retention`` (expire everything under ``t/`` after that many days), so objects the retention janitor
+misses still go away. An existing bucket's lifecycle rules are left alone; a rule the server refuses is logged.
 """
 
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
 import urllib3
 from minio import Minio
+from minio.commonconfig import ENABLED, Filter
 from minio.deleteobjects import DeleteObject
 from minio.error import MinioException, S3Error
+from minio.lifecycleconfig import Expiration, LifecycleConfig, Rule
 
 from idphoto.errors import ObjectNotFoundError, ServiceUnavailableError
+from idphoto.log import get_logger
 from services.gateway.storage.base import (
     ObjectStore,
     StoredObject,
     check_delete_prefix,
     check_key,
     check_prefix,
+    file_sha256,
     sha256_hex,
 )
 
 _NOT_FOUND_CODES = {"NoSuchKey", "NoSuchObject", "NotFound", "ResourceNotFound"}
 _SHA256_META = "sha256"
 _MAX_PRESIGN_S = 7 * 24 * 3600
+LIFECYCLE_RULE_ID = "idphoto-retention"
+LIFECYCLE_PREFIX = "t/"
+
+
+def retention_lifecycle(days: int) -> LifecycleConfig:
+    """The backstop lifecycle: expire every object under ``t/`` (all tenants' data) ``days`` days after writing."""
+    rule = Rule(ENABLED, rule_filter=Filter(prefix=LIFECYCLE_PREFIX), rule_id=LIFECYCLE_RULE_ID,
+                expiration=Expiration(days=days))
+    return LifecycleConfig([rule])
 
 
 class S3Store(ObjectStore):
     def __init__(self, endpoint: str, access_key: str, secret_key: str, bucket: str, secure: bool = True,
-                 region: str | None = None, default_expiry_s: int = 3600, client: Minio | None = None) -> None:
+                 region: str | None = None, default_expiry_s: int = 3600, client: Minio | None = None,
+                 lifecycle_days: int = 0) -> None:
+        if lifecycle_days < 0:
+            raise ValueError("lifecycle_days must be 0 (no rule) or positive")
         self.bucket = bucket
         self.default_expiry_s = default_expiry_s
+        self.lifecycle_days = int(lifecycle_days)
         self._client = client or Minio(endpoint, access_key=access_key, secret_key=secret_key,
                                        secure=secure, region=region or None)
         self._bucket_ready = False
@@ -44,14 +66,29 @@ class S3Store(ObjectStore):
     def _ready(self) -> Minio:
         if not self._bucket_ready:
             with _s3_errors(""):
-                if not self._client.bucket_exists(self.bucket):
-                    try:
-                        self._client.make_bucket(self.bucket)
-                    except S3Error as exc:    # another replica created it first
-                        if exc.code not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
-                            raise
+                if not self._client.bucket_exists(self.bucket) and self._create_bucket():
+                    self._set_lifecycle()
             self._bucket_ready = True
         return self._client
+
+    def _create_bucket(self) -> bool:
+        """Create the bucket; False when another replica created it first."""
+        try:
+            self._client.make_bucket(self.bucket)
+        except S3Error as exc:
+            if exc.code not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
+                raise
+            return False
+        return True
+
+    def _set_lifecycle(self) -> None:
+        if self.lifecycle_days <= 0:
+            return
+        try:
+            self._client.set_bucket_lifecycle(self.bucket, retention_lifecycle(self.lifecycle_days))
+        except (MinioException, urllib3.exceptions.HTTPError, OSError) as exc:
+            get_logger(__name__).warning("storage.lifecycle_not_set", bucket=self.bucket, error=str(exc),
+                                         hint="add an expiry rule for t/ by hand or rely on the janitor alone")
 
     def put(self, key: str, data: bytes, content_type: str) -> StoredObject:
         data = bytes(data)
@@ -61,6 +98,17 @@ class S3Store(ObjectStore):
         with _s3_errors(key):
             client.put_object(self.bucket, key, io.BytesIO(data), len(data), content_type=obj.content_type,
                               metadata={_SHA256_META: obj.sha256})
+        return obj
+
+    def put_file(self, key: str, path: str | os.PathLike[str], content_type: str) -> StoredObject:
+        """Upload the file at ``path`` with ``fput_object`` (multipart, streamed); its sha256 is hashed first."""
+        check_key(key)
+        size, sha256 = file_sha256(path)
+        obj = StoredObject(key=key, size=size, sha256=sha256, content_type=content_type or "application/octet-stream")
+        client = self._ready()
+        with _s3_errors(key):
+            client.fput_object(self.bucket, key, os.fspath(path), content_type=obj.content_type,
+                               metadata={_SHA256_META: obj.sha256})
         return obj
 
     def get(self, key: str) -> bytes:

@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 
 from idphoto.errors import InvalidOptionError, ObjectNotFoundError
-from services.gateway.storage import LocalStore, StoredObject
+from services.gateway.storage import LocalStore, ObjectStore, StoredObject
 
 BAD_KEYS = ["", "/abs/path", "a/../b", "..", "a//b", "a/", "./a", ".hidden", "a/.b", "sp ace", "a\\b",
             "ünï", "a?b", "a" * 600]
@@ -40,6 +40,26 @@ def test_binary_round_trip_of_several_megabytes(object_store):
     assert stored.size == len(data)
     assert object_store.get("big/blob.bin") == data
     assert object_store.stat("big/blob.bin").sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_put_file_round_trips_several_megabytes(object_store, tmp_path):
+    data = os.urandom(6 * 1024 * 1024 + 321)      # multipart on S3, several copy chunks locally
+    source = tmp_path / "upload.bin"
+    source.write_bytes(data)
+    stored = object_store.put_file("files/f1/big.png", source, "image/png")
+    assert stored == StoredObject("files/f1/big.png", len(data), hashlib.sha256(data).hexdigest(), "image/png")
+    assert object_store.stat("files/f1/big.png") == stored
+    assert object_store.get("files/f1/big.png") == data
+    assert type(object_store).put_file is not ObjectStore.put_file     # the backend streams, not the default
+
+
+def test_put_file_of_a_missing_file_or_bad_key_stores_nothing(object_store, tmp_path):
+    with pytest.raises(FileNotFoundError):
+        object_store.put_file("files/missing.bin", tmp_path / "nope.bin", "application/octet-stream")
+    (tmp_path / "ok.bin").write_bytes(b"ok")
+    with pytest.raises(InvalidOptionError):
+        object_store.put_file("files/../x", tmp_path / "ok.bin", "application/octet-stream")
+    assert object_store.list("") == []
 
 
 def test_empty_object(object_store):
