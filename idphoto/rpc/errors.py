@@ -71,6 +71,8 @@ async def abort_with(context, exc: IdPhotoError, metadata: tuple[tuple[str, str]
     """End the call with ``exc``'s status from the table; never returns (``context.abort`` raises)."""
     status = rich_status(exc)
     trailing = tuple(metadata) + ((STATUS_DETAILS_KEY, status.SerializeToString()),)
+    if exc.details.get("retry_after_header"):          # RATE_LIMITED: when to come back, as in HTTP
+        trailing += (("retry-after", str(exc.details["retry_after_header"])),)
     await context.abort(grpc_code(exc), exc.message, trailing_metadata=trailing)
 
 

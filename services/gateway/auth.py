@@ -6,22 +6,26 @@ Each key belongs to one tenant; the tenant record holds the webhook secret share
 listed by their id and display prefix (``idp_`` plus 8 characters), never in full, and revoking keeps the record
 (marked revoked) so listings stay complete.
 
-Not wired into the gateway yet: the interceptor / REST layer calls ``bearer_key`` on the ``authorization`` header
-and ``KeyStore.authenticate`` on the result, then ``RateLimiter.check`` (see ``ratelimit.py``).
+The gateway (``services.gateway.tenancy``) calls ``bearer_key`` on the ``authorization`` metadata / header and
+``KeyStore.authenticate`` on the result, then ``RateLimiter.check`` (see ``ratelimit.py``). The mode is
+``IDPHOTO_AUTH=required|off`` (``IDPHOTO_AUTH_MODE`` is the same setting under its section name).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import re
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import redis
 
+from idphoto.config import load_config
 from idphoto.errors import ConfigError, InvalidOptionError, UnauthenticatedError
 from services.gateway.keys import AuthKeys
 
@@ -56,6 +60,14 @@ class AuthConfig:
     @property
     def required(self) -> bool:
         return self.mode == "required"
+
+
+def load_auth_config(env: Mapping[str, str] | None = None) -> AuthConfig:
+    """``IDPHOTO_AUTH_<FIELD>``, with ``IDPHOTO_AUTH`` accepted for the mode."""
+    env = dict(os.environ if env is None else env)
+    if "IDPHOTO_AUTH" in env:
+        env.setdefault("IDPHOTO_AUTH_MODE", env["IDPHOTO_AUTH"])
+    return load_config(AuthConfig, "AUTH", env)
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,8 @@ class WorkerConfig:
     stage_a_deadline_s: float = 120.0
     stage_b_deadline_s: float = 60.0
     log_level: str = "INFO"
+    background: bool = True               # also settle jobs, send webhooks, sweep batches, delete expired files
+    janitor_interval_s: float = 30.0      # how often expired files are looked for
 
     def consumer_name(self) -> str:
         return self.consumer or f"{socket.gethostname()}-{os.getpid()}"
@@ -78,4 +80,6 @@ class WorkerConfig:
             problems.append("IDPHOTO_WORKER_THREADS must be at least 1")
         if self.stage_a_deadline_s <= 0 or self.stage_b_deadline_s <= 0:
             problems.append("IDPHOTO_WORKER_STAGE_A_DEADLINE_S and _STAGE_B_DEADLINE_S must be positive")
+        if self.janitor_interval_s <= 0:
+            problems.append("IDPHOTO_WORKER_JANITOR_INTERVAL_S must be positive")
         return problems

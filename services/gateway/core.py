@@ -3,6 +3,7 @@ object store. The gRPC servicer (and later REST) only convert messages and call 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -10,11 +11,16 @@ from idphoto.errors import FileTooLargeError, InvalidOptionError, InvalidStateEr
 from idphoto.types import RenderOptions
 from services.compose.options import check_options, options_to_dict
 from services.compose.specs import Spec, list_specs, parse_spec
+from services.gateway.batches.service import BatchService
 from services.gateway.jobs.model import JobEvent, JobRecord, JobState
 from services.gateway.jobs.queue import WorkQueue
-from services.gateway.jobs.store import JobStore
+from services.gateway.jobs.store import JobStore, new_job_id
+from services.gateway.notify import Notifier
+from services.gateway.ratelimit import RateLimiter
+from services.gateway.retention import RetentionIndex
 from services.gateway.storage.base import ObjectStore
 from services.gateway.uploads import UploadRecord, UploadStore, check_tenant, read_capped
+from services.gateway.urls import check_http_url, check_webhook_url
 
 # States where a watch stream stops: nothing more will happen without a new request.
 FINISHED = {JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED}
@@ -40,12 +46,19 @@ def watch_ends(job: JobRecord) -> bool:
 
 class GatewayCore:
     def __init__(self, jobs: JobStore, queue: WorkQueue, uploads: UploadStore, store: ObjectStore,
-                 limits: GatewayLimits = GatewayLimits()) -> None:
+                 limits: GatewayLimits = GatewayLimits(), *, limiter: RateLimiter | None = None,
+                 retention: RetentionIndex | None = None, notifier: Notifier | None = None,
+                 batches: BatchService | None = None, allow_networks: tuple = ()) -> None:
         self.jobs = jobs
         self.queue = queue
         self.uploads = uploads
         self.store = store
         self.limits = limits
+        self.limiter = limiter              # concurrent-job quota per API key (auth on)
+        self.retention = retention          # when the job's files are deleted
+        self.notifier = notifier            # webhook deliveries shown on jobs
+        self.batches = batches
+        self.allow_networks = allow_networks
 
     # --- uploads ---------------------------------------------------------------------------------------------
     def check_upload_size(self, total: int) -> None:
@@ -67,33 +80,60 @@ class GatewayCore:
 
     # --- jobs ------------------------------------------------------------------------------------------------
     def create_job(self, tenant: str, spec_id: str, options: RenderOptions, *, upload_id: str = "",
-                   image: bytes = b"", finalize: bool = False, idempotency_key: str = "") -> JobRecord:
+                   image: bytes = b"", image_url: str = "", finalize: bool = False, idempotency_key: str = "",
+                   webhook_url: str = "", quota_key: str = "") -> JobRecord:
+        """A new job (or the one made before with ``idempotency_key``). ``quota_key``: the API key whose
+        concurrent-job slot the job holds until it settles (RATE_LIMITED when all are taken)."""
         check_tenant(tenant)
         parse_spec(spec_id)                                   # SPEC_NOT_FOUND before anything is stored
         options = check_options(options)
-        if bool(upload_id) == bool(image):
-            raise InvalidOptionError("give exactly one of upload_id or image")
+        if sum(map(bool, (upload_id, image, image_url))) != 1:
+            raise InvalidOptionError("give exactly one of upload_id, image or image_url")
+        if webhook_url:
+            check_webhook_url(webhook_url, self.allow_networks)
+        upload_key, extra = self._source(tenant, upload_id, image, image_url)
+        stored = {**options_to_dict(options), "finalize": bool(finalize), "upload_id": upload_id}
+        job_id = new_job_id()
+        if quota_key and self.limiter is not None:
+            self.limiter.acquire(quota_key, job_id)
+            extra["quota_key"] = quota_key
+        job, created = self.jobs.create(tenant, spec_id, stored, upload_key, idempotency_key or None,
+                                        extra={**extra, "webhook_url": webhook_url}, job_id=job_id)
+        if not created and quota_key and self.limiter is not None:
+            self.limiter.release(quota_key, job_id)       # the earlier job was returned: nothing new runs
+        if created:
+            self._track(job)
+            self.queue.enqueue(job.id, "stage_a", {"finalize": bool(finalize)})
+        return job
+
+    def _source(self, tenant: str, upload_id: str, image: bytes, image_url: str) -> tuple[str, dict]:
+        """(upload key, extra job fields) of the job's photo; a URL is fetched later by the worker."""
+        if image_url:
+            check_http_url(image_url, "image_url")
+            return "", {"image_url": image_url}
         if image:
             if len(image) > self.limits.max_inline_bytes:
                 raise InvalidOptionError(f"inline images are limited to {self.limits.max_inline_bytes} bytes; "
                                          "use UploadImage", size=len(image))
-            upload = self.uploads.save(tenant, image, "inline")
-        else:
-            upload = self.uploads.get(upload_id, tenant)
-        stored = {**options_to_dict(options), "finalize": bool(finalize), "upload_id": upload.id}
-        job, created = self.jobs.create(tenant, spec_id, stored, upload.key, idempotency_key or None)
-        if created:
-            self.queue.enqueue(job.id, "stage_a", {"finalize": bool(finalize)})
-        return job
+            return self.uploads.save(tenant, image, "inline").key, {}
+        return self.uploads.get(upload_id, tenant).key, {}
+
+    def _track(self, job: JobRecord) -> None:
+        if self.retention is not None:
+            self.retention.track(f"t/{job.tenant}/jobs/{job.id}/", self.jobs.keys.job(job.id),
+                                 time.time() + self.jobs.retention_s)
 
     def get_job(self, tenant: str, job_id: str) -> JobRecord:
         return self.jobs.get(job_id, tenant)
 
-    def finalize_job(self, tenant: str, job_id: str, options: RenderOptions, spec_id: str = "") -> JobRecord:
+    def finalize_job(self, tenant: str, job_id: str, options: RenderOptions, spec_id: str = "",
+                     quota_key: str = "") -> JobRecord:
         job = self.jobs.get(job_id, tenant)
         spec_id = spec_id or job.spec_id
         parse_spec(spec_id)
         options = check_options(options)
+        if quota_key and job.quota_key and self.limiter is not None:
+            self.limiter.acquire(job.quota_key, job_id)        # a render holds the slot again until it settles
         stored = {**options_to_dict(options), "finalize": True, "upload_id": job.options.get("upload_id", "")}
         job = self.jobs.transition(job_id, JobState.FINALIZING, expected=FINALIZE_FROM, stage="queued",
                                    progress=0.0, options=stored, spec_id=spec_id)
@@ -143,6 +183,10 @@ class GatewayCore:
         page = specs[start:start + size]
         following = str(start + size) if start + size < len(specs) else ""
         return page, following, len(specs)
+
+    def deliveries(self, subject: str) -> list[dict]:
+        """The webhook deliveries of a job or batch (empty when webhooks are not wired)."""
+        return self.notifier.deliveries(subject) if self.notifier is not None else []
 
     def output_urls(self, job: JobRecord) -> list[dict]:
         """The job's outputs (kind, key, content_type, width_px, height_px, size_bytes) with fresh URLs."""

@@ -5,20 +5,19 @@ Both are one Lua script each, so racing gateways never let more through than the
 ``retry_after_s`` = the time until one token is back. Job slots live in a sorted set scored by their expiry, so
 a slot a crashed gateway never released frees itself after ``job_slot_ttl_s``.
 
-Not wired into the gateway yet: check() per request after authentication, acquire() when a job is accepted,
-release() when it reaches a terminal state.
+The gateway calls check() per request after authentication, acquire() when it accepts a job (or a finalize) and
+release() when the job settles (services.gateway.settler).
 """
 
 from __future__ import annotations
 
-import math
-import time
 from typing import Any
 
 import redis
 
 from idphoto.errors import InvalidOptionError, RateLimitedError
 from services.gateway.keys import AuthKeys
+from services.gateway.slots import SlotPool, ceil_seconds
 
 _TAKE = """
 -- KEYS: bucket hash; ARGV: rate per s, burst, now ('' = the Redis clock)
@@ -46,18 +45,6 @@ redis.call('EXPIRE', KEYS[1], math.ceil(burst / rate) + 60)
 return {allowed, string.format('%.17g', wait)}
 """
 
-_ACQUIRE = """
--- KEYS: job slot sorted set; ARGV: job id, max slots, now, slot ttl s
-local now = tonumber(ARGV[3])
-local ttl = tonumber(ARGV[4])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if not redis.call('ZSCORE', KEYS[1], ARGV[1]) and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
-  return {0, redis.call('ZCARD', KEYS[1])}
-end
-redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
-redis.call('EXPIRE', KEYS[1], math.ceil(ttl) + 60)
-return {1, redis.call('ZCARD', KEYS[1])}
-"""
 
 
 def _text(value: Any) -> str:
@@ -77,7 +64,7 @@ class RateLimiter:
         self.job_slot_ttl_s = float(job_slot_ttl_s)
         self.busy_retry_after_s = float(busy_retry_after_s)
         self._take = redis_client.register_script(_TAKE)
-        self._acquire = redis_client.register_script(_ACQUIRE)
+        self.slots = SlotPool(redis_client, self.job_slot_ttl_s)
 
     @classmethod
     def from_config(cls, redis_client: redis.Redis, config: Any, prefix: str = "idphoto") -> RateLimiter:
@@ -93,24 +80,21 @@ class RateLimiter:
             retry_after_s = max(float(_text(wait)), 0.001)
             raise RateLimitedError(f"rate limit of {self.rate_per_s:g}/s (burst {self.burst}) reached; retry "
                                    f"after {retry_after_s:.3f} s", retry_after_s=retry_after_s,
-                                   retry_after_header=str(math.ceil(retry_after_s)))
+                                   retry_after_header=ceil_seconds(retry_after_s))
 
     def acquire(self, key_id: str, job_id: str, now: float | None = None) -> None:
         """Hold one concurrent-job slot for ``job_id`` (idempotent); ``RateLimitedError`` when all are taken."""
-        now = time.time() if now is None else float(now)
-        ok, held = self._acquire(keys=[self.keys.job_slots(key_id)],
-                                 args=[job_id, self.max_concurrent_jobs, repr(now), repr(self.job_slot_ttl_s)])
-        if int(ok) != 1:
+        ok, held = self.slots.acquire(self.keys.job_slots(key_id), job_id, self.max_concurrent_jobs, now)
+        if not ok:
             raise RateLimitedError(f"{int(held)} jobs of this API key are still running (limit "
                                    f"{self.max_concurrent_jobs})", retry_after_s=self.busy_retry_after_s,
-                                   retry_after_header=str(math.ceil(self.busy_retry_after_s)),
+                                   retry_after_header=ceil_seconds(self.busy_retry_after_s),
                                    max_concurrent_jobs=self.max_concurrent_jobs)
 
     def release(self, key_id: str, job_id: str) -> bool:
         """Give the job's slot back (True if it held one)."""
-        return bool(self.redis.zrem(self.keys.job_slots(key_id), job_id))
+        return self.slots.release(self.keys.job_slots(key_id), job_id)
 
     def running(self, key_id: str, now: float | None = None) -> int:
         """Slots currently held (expired ones not counted)."""
-        now = time.time() if now is None else float(now)
-        return int(self.redis.zcount(self.keys.job_slots(key_id), f"({now!r}", "+inf"))
+        return self.slots.held(self.keys.job_slots(key_id), now)

@@ -4,10 +4,18 @@ each key is rate limited. Jobs, uploads and outputs are then scoped to the key's
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import redis
 
 from services.gateway.auth import AuthConfig, KeyStore, bearer_key
 from services.gateway.ratelimit import RateLimiter
+
+
+@dataclass(frozen=True)
+class Caller:
+    tenant: str
+    key_id: str = ""            # the API key used (its rate limit and job quota); '' with auth off
 
 
 class TenantResolver:
@@ -20,11 +28,15 @@ class TenantResolver:
 
     def resolve(self, metadata: dict[str, str]) -> str:
         """The caller's tenant; UNAUTHENTICATED without a live key, RATE_LIMITED past the key's budget."""
+        return self.caller(metadata).tenant
+
+    def caller(self, metadata: dict[str, str]) -> Caller:
+        """The caller's tenant and key id ('' with auth off); errors as ``resolve``."""
         if self.keys is None:
-            return self.default_tenant
+            return Caller(self.default_tenant)
         tenant = self.keys.authenticate(bearer_key(metadata.get("authorization")))
         self.limiter.check(tenant.key_id)
-        return tenant.name
+        return Caller(tenant.name, tenant.key_id)
 
 
 def call_metadata(context) -> dict[str, str]:

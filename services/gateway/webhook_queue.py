@@ -86,16 +86,23 @@ class WebhookQueue:
 
     # --- producing ----------------------------------------------------------------------------------------
     def enqueue(self, tenant: str, url: str, secret: bytes | str, body: bytes, *, subject: str = "",
-                now: float | None = None) -> str:
-        """Queue ``body`` for ``url`` (due at once); returns the delivery id. ``subject`` is the job/batch id."""
+                event_type: str = "", dedupe: str = "", now: float | None = None) -> str:
+        """Queue ``body`` for ``url`` (due at once); returns the delivery id. ``subject`` is the job/batch id.
+
+        With ``dedupe``, a second enqueue under the same string returns the first delivery's id and sends nothing
+        (a settled job processed twice after a crash still gets one event)."""
         now = time.time() if now is None else now
         delivery_id = uuid.uuid4().hex
+        if dedupe:
+            once = f"{self.prefix}:webhooks:once:{dedupe}"
+            if not self.redis.set(once, delivery_id, nx=True, ex=self.config.retention_s):
+                return _text(self.redis.get(once) or "")
         secret_bytes = secret.encode() if isinstance(secret, str) else bytes(secret)
         key = self._delivery(delivery_id)
         ttl = self.config.retention_s
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(key, mapping={
-            "tenant": tenant, "url": url, "secret": secret_bytes.hex(), "subject": subject,
+            "tenant": tenant, "url": url, "secret": secret_bytes.hex(), "subject": subject, "type": event_type,
             "body": base64.b64encode(body).decode(), "state": "pending", "attempts": 0, "created": repr(now),
             "last_status": "", "last_error": "",
         })
@@ -157,7 +164,8 @@ class WebhookQueue:
             return None
         attempts = [json.loads(_text(r)) for r in self.redis.lrange(self._attempts(delivery_id), 0, -1)]
         return {"delivery_id": delivery_id, "tenant": fields["tenant"], "url": fields["url"],
-                "subject": fields.get("subject", ""), "state": fields["state"], "attempts": attempts}
+                "subject": fields.get("subject", ""), "type": fields.get("type", ""), "state": fields["state"],
+                "attempts": attempts}
 
     def deliveries(self, subject: str) -> list[dict[str, Any]]:
         """``webhook_deliveries`` of a job or batch, oldest first."""

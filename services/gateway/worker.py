@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
+from urllib.parse import urlsplit
 
 import redis
 
@@ -20,6 +22,7 @@ from idphoto.errors import (
     IdPhotoError,
     InputError,
     InvalidStateError,
+    ServiceUnavailableError,
     as_idphoto_error,
 )
 from idphoto.log import bind_ids, clear_ids, get_logger
@@ -35,7 +38,7 @@ from services.gateway.jobs.model import JobRecord, JobState
 from services.gateway.jobs.queue import WorkItem, WorkQueue
 from services.gateway.jobs.store import JobStore
 from services.gateway.storage.base import ObjectStore
-from services.gateway.uploads import job_prefix
+from services.gateway.uploads import UploadStore, job_prefix
 
 log = get_logger("idphoto.worker")
 FINAL = {JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED}
@@ -44,8 +47,10 @@ EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png"}
 
 class Worker:
     def __init__(self, jobs: JobStore, queue: WorkQueue, store: ObjectStore, clients: Clients, consumer: str,
-                 stage_a_deadline_s: float = 120.0, stage_b_deadline_s: float = 60.0) -> None:
+                 stage_a_deadline_s: float = 120.0, stage_b_deadline_s: float = 60.0,
+                 fetch: Callable[[str], bytes] | None = None, uploads: UploadStore | None = None) -> None:
         self.jobs, self.queue, self.store, self.clients = jobs, queue, store, clients
+        self.fetch, self.uploads = fetch, uploads     # for jobs made from an image URL
         self.consumer = consumer
         self.stage_a_deadline_s = stage_a_deadline_s
         self.stage_b_deadline_s = stage_b_deadline_s
@@ -121,7 +126,8 @@ class Worker:
                                    progress=0.0, attempts=item.deliveries)
         spec = parse_spec(job.spec_id)
         deadline = Deadline(self.stage_a_deadline_s, cancelled=lambda: self.jobs.cancel_requested(job.id))
-        cutout = stage_a(self.store.get(job.upload_key), spec, self.clients, deadline=deadline,
+        image = self._source(job) if job.image_url and not job.upload_key else self.store.get(job.upload_key)
+        cutout = stage_a(image, spec, self.clients, deadline=deadline,
                          on_stage=lambda name, done: self.jobs.update_progress(job.id, 0.8 * done, name))
         prefix = job_prefix(job.tenant, job.id)
         self.store.put(f"{prefix}/cutout.npz", cutout_state(cutout), "application/octet-stream")
@@ -141,6 +147,17 @@ class Worker:
             job = self.jobs.transition(job.id, JobState.FINALIZING, expected={JobState.PREVIEW_READY},
                                        stage="queued", progress=0.0)
             self._render(job, cutout)
+
+    def _source(self, job: JobRecord) -> bytes:
+        """Fetch the job's image URL (SSRF rules, typed URL_* errors) and keep it as the job's upload."""
+        if self.fetch is None or self.uploads is None:
+            raise ServiceUnavailableError("this worker cannot fetch image URLs (no fetcher configured)")
+        self.jobs.update_progress(job.id, 0.0, "fetch")
+        data = self.fetch(job.image_url)
+        name = urlsplit(job.image_url).path.rsplit("/", 1)[-1][:255]
+        upload = self.uploads.save(job.tenant, data, name)
+        self.jobs.set_fields(job.id, upload_key=upload.key)
+        return data
 
     # --- Stage B ---------------------------------------------------------------------------------------------
     def _stage_b(self, job: JobRecord) -> None:

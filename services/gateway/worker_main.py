@@ -7,11 +7,14 @@ import json
 import signal
 import sys
 import threading
+from functools import partial
 
 from idphoto.config import load_config
 from idphoto.errors import ConfigError
 from idphoto.log import configure_logging, get_logger
+from services.gateway.background import start_background
 from services.gateway.config import WorkerConfig
+from services.gateway.fetch import fetch_image
 from services.gateway.rpc_bridge import rpc_clients
 from services.gateway.wiring import build_parts, load_configs
 from services.gateway.worker import Worker
@@ -34,12 +37,16 @@ def main() -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     consumer = worker_config.consumer_name()
+    fetch = partial(fetch_image, config=parts.extra.fetch)
     workers = [Worker(parts.core.jobs, parts.core.queue, parts.core.store, clients, f"{consumer}-{i}",
-                      worker_config.stage_a_deadline_s, worker_config.stage_b_deadline_s)
+                      worker_config.stage_a_deadline_s, worker_config.stage_b_deadline_s, fetch=fetch,
+                      uploads=parts.core.uploads)
                for i in range(worker_config.threads)]
     threads = [threading.Thread(target=w.run_forever, args=(stop,), name=w.consumer) for w in workers]
     for thread in threads:
         thread.start()
+    if worker_config.background:
+        threads += start_background(parts, consumer, stop, worker_config.janitor_interval_s)
     print(json.dumps({"service": "worker", "consumer": consumer, "threads": len(threads)}), flush=True)
     log.info("worker started", consumer=consumer, threads=len(threads))
     while not stop.wait(0.5):

@@ -4,6 +4,7 @@
 - ``{prefix}:job:{id}:events``     stream: the job's events, capped with ``XADD MAXLEN ~``
 - ``{prefix}:tenant:{tenant}:jobs`` sorted set: job ids scored by create time (the listing index)
 - ``{prefix}:idem:{sha256}``       string: job id for one (tenant, idempotency key)
+- ``{prefix}:settled``             stream: ids of jobs that just settled (consumer group "settlers")
 
 Every key carries the retention TTL, refreshed whenever the key is written.
 """
@@ -26,6 +27,9 @@ class JobKeys:
 
     def tenant_jobs(self, tenant: str) -> str:
         return f"{self.prefix}:tenant:{tenant}:jobs"
+
+    def settled(self) -> str:
+        return f"{self.prefix}:settled"
 
     def idempotency(self, tenant: str, key: str) -> str:
         digest = hashlib.sha256(f"{len(tenant)}:{tenant}:{key}".encode()).hexdigest()

@@ -49,6 +49,8 @@ FINISHED = frozenset({S.SUCCEEDED, S.FAILED, S.CANCELLED})        # entering one
 FINAL = frozenset(state for state, targets in LEGAL.items() if not targets)
 WORKING = frozenset({S.RUNNING, S.FINALIZING})                    # a worker holds the job
 CLEARS_ERROR = frozenset({S.RUNNING, S.FINALIZING, S.SUCCEEDED})
+# Entering one of these puts the job on the settled stream: no worker holds it any more (quota, webhooks, batches).
+SETTLED = frozenset({S.PREVIEW_READY, S.SUCCEEDED, S.FAILED, S.CANCELLED})
 
 
 def sources_of(target: JobState) -> frozenset[JobState]:
@@ -83,6 +85,11 @@ class JobRecord:
     create_time: float = 0.0
     update_time: float = 0.0
     finish_time: float | None = None
+    batch_id: str = ""              # set on a batch's child jobs
+    item: int = -1                  # the child's index in its batch
+    image_url: str = ""             # the photo is fetched from here (then upload_key is set)
+    webhook_url: str = ""
+    quota_key: str = ""             # the API key id holding a concurrent-job slot for this job
 
     @classmethod
     def from_hash(cls, raw: dict[str, str]) -> JobRecord:
@@ -99,7 +106,9 @@ class JobRecord:
             error_message=raw.get("error_message", ""), attempts=num("attempts", int, 0),
             cancel_requested=raw.get("cancel_requested", "") == "1",
             create_time=num("create_time", float, 0.0), update_time=num("update_time", float, 0.0),
-            finish_time=num("finish_time", float, None),
+            finish_time=num("finish_time", float, None), batch_id=raw.get("batch_id", ""),
+            item=num("item", int, -1), image_url=raw.get("image_url", ""), webhook_url=raw.get("webhook_url", ""),
+            quota_key=raw.get("quota_key", ""),
         )
 
 

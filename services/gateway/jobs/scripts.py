@@ -1,6 +1,8 @@
 """Lua scripts that make each job-store write one atomic step (state check, hash update, event, TTLs).
 
-Every event entry has the same fields: kind, state, stage, progress, error_code, error_message, time.
+Every event entry has the same fields: kind, state, stage, progress, error_code, error_message, time. A transition
+into a settling state (services.gateway.jobs.model.SETTLED) also appends the job id to the settled stream, the
+queue of services.gateway.settler.
 """
 
 CREATE = """
@@ -25,15 +27,15 @@ return {'CREATED', ARGV[1]}
 """
 
 UPDATE = """
--- KEYS: job hash, events stream
+-- KEYS: job hash, events stream, settled stream
 -- ARGV: allowed current states as ",A,B,", new state ('' keeps it), event kind, now, retention_s,
---       events maxlen, then hash field/value pairs
+--       events maxlen, states announced on the settled stream as ",A,B,", then hash field/value pairs
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {'NOT_FOUND'} end
 if not string.find(ARGV[1], ',' .. state .. ',', 1, true) then return {'BAD_STATE', state} end
 if ARGV[2] ~= '' then state = ARGV[2] end
 local fields = {'state', state, 'update_time', ARGV[4]}
-for i = 7, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 8, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(fields))
 local ev = redis.call('HMGET', KEYS[1], 'stage', 'progress', 'error_code', 'error_message')
 local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[6], '*', 'kind', ARGV[3], 'state', state,
@@ -41,6 +43,11 @@ local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[6], '*', 'kind', ARGV
                       'error_message', ev[4] or '', 'time', ARGV[4])
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 redis.call('EXPIRE', KEYS[2], ARGV[5])
+if ARGV[2] ~= '' and string.find(ARGV[7], ',' .. ARGV[2] .. ',', 1, true) then
+  -- in the same step as the transition, so no settled job is ever missed (the settler acts on it)
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', 100000, '*', 'job_id', redis.call('HGET', KEYS[1], 'id'),
+             'task', 'settle', 'payload', '{"state": "' .. ARGV[2] .. '"}')
+end
 return {'OK', id, redis.call('HGETALL', KEYS[1])}
 """
 

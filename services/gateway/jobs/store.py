@@ -22,6 +22,7 @@ from services.gateway.jobs.keys import JobKeys
 from services.gateway.jobs.model import (
     CLEARS_ERROR,
     FINISHED,
+    SETTLED,
     WORKING,
     JobEvent,
     JobRecord,
@@ -32,6 +33,7 @@ from services.gateway.jobs.model import (
 from services.gateway.jobs.paging import Cursor, decode_token, encode_token
 
 MAX_PAGE_SIZE = 1000
+CREATE_EXTRA = frozenset({"batch_id", "item", "image_url", "webhook_url", "quota_key"})
 _CANCEL_NOW = frozenset({JobState.QUEUED, JobState.PREVIEW_READY})
 
 
@@ -45,31 +47,37 @@ def _pairs(flat: list[Any]) -> dict[str, str]:
 
 class JobStore:
     def __init__(self, redis_client: redis.Redis, prefix: str = "idphoto", retention_s: int = 86400,
-                 events_maxlen: int = 1000) -> None:
+                 events_maxlen: int = 1000, announce_settled: bool = True) -> None:
         if retention_s < 1 or events_maxlen < 1:
             raise ValueError("retention_s and events_maxlen must be positive")
         self.redis = redis_client
         self.keys = JobKeys(prefix)
         self.retention_s = int(retention_s)
         self.events_maxlen = int(events_maxlen)
+        self.settled_csv = "," + ",".join(sorted(s.value for s in SETTLED)) + "," if announce_settled else ""
         self._create = redis_client.register_script(scripts.CREATE)
         self._update = redis_client.register_script(scripts.UPDATE)
         self._release = redis_client.register_script(scripts.RELEASE_IDEMPOTENCY)
 
     # --- create / read -------------------------------------------------------------------------------------
     def create(self, tenant: str, spec_id: str, options: dict, upload_key: str,
-               idempotency_key: str | None = None) -> tuple[JobRecord, bool]:
-        """A new QUEUED job, or the job this tenant already created with ``idempotency_key`` (then False)."""
+               idempotency_key: str | None = None, extra: dict[str, str] | None = None,
+               job_id: str | None = None) -> tuple[JobRecord, bool]:
+        """A new QUEUED job, or the job this tenant already created with ``idempotency_key`` (then False).
+
+        ``extra``: more hash fields (batch_id, item, image_url, webhook_url, quota_key); ``job_id``: the id to use
+        (e.g. one a quota slot was taken for), else a fresh one."""
         if not tenant:
             raise InvalidOptionError("tenant must not be empty")
         idem_key = self.keys.idempotency(tenant, idempotency_key) if idempotency_key else None
-        for _ in range(3):
-            job_id = new_job_id()
+        for attempt in range(3):
+            job_id = job_id if job_id and attempt == 0 else new_job_id()
             now = time.time()
             keys = [self.keys.job(job_id), self.keys.events(job_id), self.keys.tenant_jobs(tenant)]
             fields = {"id": job_id, "tenant": tenant, "state": JobState.QUEUED.value, "spec_id": spec_id,
                       "options": json.dumps(options or {}, sort_keys=True), "upload_key": upload_key,
-                      "progress": "0.0", "attempts": "0", "create_time": repr(now), "update_time": repr(now)}
+                      "progress": "0.0", "attempts": "0", "create_time": repr(now), "update_time": repr(now),
+                      **{k: str(v) for k, v in (extra or {}).items() if k in CREATE_EXTRA}}
             args = [job_id, repr(now), self.retention_s, self.events_maxlen, repr(now - self.retention_s)]
             status, found_id = (_text(v) for v in self._create(
                 keys=keys + ([idem_key] if idem_key else []),
@@ -115,6 +123,10 @@ class JobStore:
             raise InvalidOptionError("progress must be between 0 and 1", progress=progress)
         self._apply(job_id, WORKING, None, "progress", time.time(), {"progress": progress, "stage": stage})
 
+    def set_fields(self, job_id: str, **fields: Any) -> JobRecord:
+        """Write ``fields`` (e.g. ``upload_key``) of a job a worker holds (RUNNING or FINALIZING); one event."""
+        return self._apply(job_id, WORKING, None, "progress", time.time(), fields)
+
     def request_cancel(self, job_id: str, tenant: str | None = None) -> JobRecord:
         """Cancel the job: at once when nothing works on it, else flag it for its worker.
 
@@ -150,9 +162,9 @@ class JobStore:
         for name, value in fields.items():
             encoded += [name, _encode_extra(name, value)]
         allowed_csv = "," + ",".join(state.value for state in allowed) + ","
-        reply = self._update(keys=[self.keys.job(job_id), self.keys.events(job_id)],
+        reply = self._update(keys=[self.keys.job(job_id), self.keys.events(job_id), self.keys.settled()],
                              args=[allowed_csv, target.value if target else "", kind, repr(now),
-                                   self.retention_s, self.events_maxlen, *encoded])
+                                   self.retention_s, self.events_maxlen, self.settled_csv, *encoded])
         status = _text(reply[0])
         if status == "NOT_FOUND":
             raise JobNotFoundError(f"job {job_id!r} not found", job_id=job_id)

@@ -57,7 +57,10 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
 
 
 def from_error(exc: IdPhotoError) -> RestError:
-    return RestError(exc.http_status, exc.code, exc.message, dict(exc.details))
+    """The REST error of a typed error; a RATE_LIMITED one carries ``Retry-After`` (whole seconds)."""
+    retry_after = exc.details.get("retry_after_header")
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
+    return RestError(exc.http_status, exc.code, exc.message, dict(exc.details), headers)
 
 
 def from_rpc(err: grpc.RpcError) -> RestError:

@@ -1,0 +1,134 @@
+"""The gateway's batch operations (CreateBatch, GetBatch, CancelBatch, ListBatches, ListBatchItems, WatchBatch),
+transport-free: the servicer converts messages and calls these."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+
+from idphoto.errors import BatchInvalidError, FileTooLargeError, InvalidOptionError
+from idphoto.types import RenderOptions
+from services.compose.options import check_options, options_to_dict
+from services.compose.specs import parse_spec
+from services.gateway.batches.config import BatchConfig
+from services.gateway.batches.intake import IntakeLimits, ItemInput, check_items, detect_kind, parse_csv, parse_zip
+from services.gateway.batches.model import BatchRecord, BatchState, ItemRecord
+from services.gateway.batches.runner import BatchRunner
+from services.gateway.batches.store import BatchStore
+from services.gateway.retention import RetentionIndex
+from services.gateway.storage.base import ObjectStore
+from services.gateway.uploads import UploadStore, check_tenant
+from services.gateway.urls import check_webhook_url
+
+
+@dataclass(frozen=True)
+class BatchInput:
+    """What CreateBatch was given: a file (CSV or zip) or JSON items, plus the batch-wide settings."""
+
+    file: bytes = b""
+    filename: str = ""
+    content_type: str = ""
+    spec_id: str = ""
+    defaults: RenderOptions = field(default_factory=RenderOptions)
+    items: tuple[ItemInput, ...] = ()
+    webhook_url: str = ""
+    idempotency_key: str = ""
+    max_concurrency: int = 0
+
+
+class BatchService:
+    def __init__(self, batches: BatchStore, runner: BatchRunner, uploads: UploadStore, store: ObjectStore,
+                 config: BatchConfig, retention: RetentionIndex | None = None, allow_networks: tuple = (),
+                 watch_poll_ms: int = 1000, max_entry_bytes: int = 25_000_000) -> None:
+        self.batches, self.runner, self.uploads, self.store = batches, runner, uploads, store
+        self.config, self.retention, self.allow_networks = config, retention, allow_networks
+        self.watch_poll_ms = watch_poll_ms
+        self.max_entry_bytes = max_entry_bytes          # one zip entry or inline image: the upload cap
+
+    def create(self, tenant: str, given: BatchInput) -> BatchRecord:
+        check_tenant(tenant)
+        if bool(given.file) == bool(given.items):
+            raise BatchInvalidError("give exactly one of a file (CSV or zip) or items", errors=[], error_count=0)
+        if len(given.file) > self.config.max_file_mb * 1_000_000:
+            raise FileTooLargeError(f"batch files are limited to {self.config.max_file_mb} MB")
+        if given.webhook_url:
+            check_webhook_url(given.webhook_url, self.allow_networks)
+        source, inputs = self._parse(given)
+        batch_id, fresh = self.batches.reserve(tenant, given.idempotency_key)
+        if not fresh:
+            return self.batches.get(batch_id, tenant, attempts=40)
+        items = [self._item(tenant, batch_id, item) for item in inputs]
+        record = BatchRecord(id=batch_id, tenant=tenant, state=BatchState.RUNNING, source=source,
+                             spec_id=given.spec_id, total=len(items),
+                             max_concurrency=self.config.concurrency(given.max_concurrency),
+                             webhook_url=given.webhook_url, idempotency_key=given.idempotency_key)
+        self.batches.create(record, items)
+        if self.retention is not None:
+            self.retention.track(f"t/{tenant}/batches/{batch_id}/", self.batches.key(batch_id),
+                                 time.time() + self.batches.retention_s)
+        self.runner.advance(batch_id)                     # the first items start now, not at the next sweep
+        return self.batches.get(batch_id)
+
+    def _parse(self, given: BatchInput) -> tuple[str, list[ItemInput]]:
+        limits = IntakeLimits(max_items=self.config.max_items, max_entry_bytes=self.max_entry_bytes)
+        defaults = check_options(given.defaults)
+        if given.spec_id:
+            parse_spec(given.spec_id)
+        if given.items:
+            items = [i if i.spec_id else replace(i, spec_id=given.spec_id) for i in given.items]
+            return "items", check_items(items, limits)
+        kind = detect_kind(given.file, given.filename, given.content_type)
+        parse = parse_zip if kind == "zip" else parse_csv
+        return kind, parse(given.file, default_spec_id=given.spec_id, defaults=defaults, limits=limits)
+
+    def _item(self, tenant: str, batch_id: str, item: ItemInput) -> ItemRecord:
+        upload_key = ""
+        if item.image:
+            upload_key = f"t/{tenant}/batches/{batch_id}/inputs/{item.index:05d}"
+            self.store.put(upload_key, item.image, "application/octet-stream")
+        elif item.upload_id:
+            upload_key = self.uploads.get(item.upload_id, tenant).key
+        return ItemRecord(index=item.index, row=item.row, spec_id=item.spec_id, options=options_to_dict(item.options),
+                          external_id=item.external_id or item.filename, image_url=item.image_url,
+                          upload_key=upload_key)
+
+    # --- reads and cancel --------------------------------------------------------------------------------
+    def get(self, tenant: str, batch_id: str) -> BatchRecord:
+        return self.batches.get(batch_id, tenant)
+
+    def cancel(self, tenant: str, batch_id: str) -> BatchRecord:
+        batch = self.batches.request_cancel(batch_id, tenant)
+        if not batch.finished:
+            self.runner.advance(batch_id)
+        return self.batches.get(batch_id, tenant)
+
+    def list(self, tenant: str, page_size: int = 50, page_token: str = "",
+             state: BatchState | None = None) -> tuple[list[BatchRecord], str]:
+        return self.batches.list(tenant, max(1, min(page_size or 50, 200)), page_token, state)
+
+    def items(self, tenant: str, batch_id: str, page_size: int = 100, page_token: str = "") -> tuple[list, str]:
+        batch = self.batches.get(batch_id, tenant)
+        try:
+            start = int(page_token or 0)
+        except ValueError:
+            raise InvalidOptionError("bad page_token", page_token=page_token) from None
+        size = max(1, min(page_size or 100, 1000))
+        following = str(start + size) if start + size < batch.total else ""
+        return self.batches.items(batch_id, max(0, start), size), following
+
+    def watch(self, tenant: str, batch_id: str, after: str = "") -> Iterator[tuple[str, dict, BatchRecord]]:
+        """(event id, event fields, batch snapshot) after ``after``, following until the batch has ended."""
+        batch = self.batches.get(batch_id, tenant)
+        cursor = after or None
+        while True:
+            events = self.batches.events(batch_id, cursor, block_ms=self.watch_poll_ms)
+            for event_id, fields in events:
+                cursor = event_id
+                batch = self.batches.get(batch_id, tenant)
+                yield event_id, fields, batch
+            if not events:
+                batch = self.batches.get(batch_id, tenant)
+            if batch.finished and not self.batches.events(batch_id, cursor):
+                return
+

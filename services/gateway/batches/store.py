@@ -1,0 +1,184 @@
+"""Batches in Redis. Keys (``p`` = the key prefix):
+
+- ``p:batch:{id}``               hash: the batch record (counters, state, outputs …)
+- ``p:batch:{id}:items``         hash: item index -> item record (JSON)
+- ``p:batch:{id}:events``        stream: the batch's events (WatchBatch), capped
+- ``p:tenant:{tenant}:batches``  sorted set: batch ids by create time (ListBatches)
+- ``p:batches:active``           set: running batches (the runner's sweep)
+- ``p:bidem:{sha256}``           string: batch id for one (tenant, idempotency key)
+
+Every key expires after the retention, refreshed on each write. The counters and item statuses are written only
+by the batch runner while it holds the batch's lock; CancelBatch only raises ``cancel_requested``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from typing import Any
+
+import redis
+
+from idphoto.errors import BatchNotFoundError, InvalidOptionError
+from services.gateway.batches.model import BatchRecord, BatchState, ItemRecord, encode_fields
+from services.gateway.jobs.paging import Cursor, decode_token, encode_token
+
+_CHUNK = 500
+
+
+def new_batch_id() -> str:
+    return "b" + secrets.token_hex(16)
+
+
+class BatchStore:
+    def __init__(self, redis_client: redis.Redis, prefix: str = "idphoto", retention_s: int = 86400,
+                 events_maxlen: int = 1000) -> None:
+        self.redis = redis_client
+        self.prefix = prefix
+        self.retention_s = int(retention_s)
+        self.events_maxlen = int(events_maxlen)
+
+    # --- keys --------------------------------------------------------------------------------------------
+    def key(self, batch_id: str) -> str:
+        return f"{self.prefix}:batch:{batch_id}"
+
+    def _items(self, batch_id: str) -> str:
+        return f"{self.prefix}:batch:{batch_id}:items"
+
+    def _events(self, batch_id: str) -> str:
+        return f"{self.prefix}:batch:{batch_id}:events"
+
+    def _index(self, tenant: str) -> str:
+        return f"{self.prefix}:tenant:{tenant}:batches"
+
+    @property
+    def active_key(self) -> str:
+        return f"{self.prefix}:batches:active"
+
+    def _idem(self, tenant: str, key: str) -> str:
+        return f"{self.prefix}:bidem:" + hashlib.sha256(f"{len(tenant)}:{tenant}:{key}".encode()).hexdigest()
+
+    # --- create / read -----------------------------------------------------------------------------------
+    def reserve(self, tenant: str, idempotency_key: str = "") -> tuple[str, bool]:
+        """A new batch id, or (with a key this tenant used before) the existing batch's id and False."""
+        batch_id = new_batch_id()
+        if not idempotency_key:
+            return batch_id, True
+        idem = self._idem(tenant, idempotency_key)
+        if self.redis.set(idem, batch_id, nx=True, ex=self.retention_s):
+            return batch_id, True
+        return str(self.redis.get(idem) or ""), False
+
+    def create(self, record: BatchRecord, items: list[ItemRecord]) -> BatchRecord:
+        """Store a new RUNNING batch (its id from ``reserve``) with its items, and mark it active."""
+        now = time.time()
+        record.create_time = record.update_time = now
+        fields = {k: v for k, v in vars(record).items() if k != "finish_time"}
+        pipe = self.redis.pipeline(transaction=True)
+        for start in range(0, len(items), _CHUNK):
+            pipe.hset(self._items(record.id), mapping={str(i.index): i.to_json() for i in items[start:start + _CHUNK]})
+        pipe.hset(self.key(record.id), mapping=encode_fields(fields))
+        pipe.zadd(self._index(record.tenant), {record.id: now})
+        pipe.zremrangebyscore(self._index(record.tenant), "-inf", f"({now - self.retention_s!r}")
+        pipe.sadd(self.active_key, record.id)
+        self._event(pipe, record.id, "created", record.state.value, now)
+        self._refresh(pipe, record.id, record.tenant)
+        pipe.execute()
+        return self.get(record.id)
+
+    def get(self, batch_id: str, tenant: str | None = None, attempts: int = 1) -> BatchRecord:
+        """The batch; ``BatchNotFoundError`` when missing or another tenant's."""
+        for attempt in range(attempts):
+            raw = self.redis.hgetall(self.key(batch_id)) if batch_id else {}
+            if raw:
+                record = BatchRecord.from_hash(raw)
+                if tenant is None or record.tenant == tenant:
+                    return record
+                break
+            if attempt + 1 < attempts:
+                time.sleep(0.05)        # a concurrent create with the same idempotency key is still writing
+        raise BatchNotFoundError(f"batch {batch_id!r} not found", batch_id=batch_id)
+
+    def items(self, batch_id: str, start: int = 0, count: int | None = None) -> list[ItemRecord]:
+        """Items ``start`` .. ``start + count`` (all from ``start`` when count is None), in index order."""
+        total = int(self.redis.hget(self.key(batch_id), "total") or 0)
+        stop = total if count is None else min(total, start + count)
+        found: list[ItemRecord] = []
+        for first in range(start, stop, _CHUNK):
+            indexes = [str(i) for i in range(first, min(stop, first + _CHUNK))]
+            found += [ItemRecord.from_json(v) for v in self.redis.hmget(self._items(batch_id), indexes) if v]
+        return found
+
+    def item_map(self, batch_id: str, indexes: list[int]) -> dict[int, ItemRecord]:
+        if not indexes:
+            return {}
+        values = self.redis.hmget(self._items(batch_id), [str(i) for i in indexes])
+        return {i: ItemRecord.from_json(v) for i, v in zip(indexes, values, strict=True) if v}
+
+    # --- writes (by the runner, under the batch lock) ----------------------------------------------------
+    def update(self, batch: BatchRecord, kind: str, items: list[ItemRecord] = (), **fields: Any) -> BatchRecord:
+        """Write ``fields`` and ``items`` of ``batch`` and append one event of ``kind`` in one transaction."""
+        now = time.time()
+        pipe = self.redis.pipeline(transaction=True)
+        if items:
+            pipe.hset(self._items(batch.id), mapping={str(i.index): i.to_json() for i in items})
+        pipe.hset(self.key(batch.id), mapping=encode_fields({**fields, "update_time": now}))
+        state = fields.get("state", batch.state)
+        if state != BatchState.RUNNING:
+            pipe.srem(self.active_key, batch.id)
+        self._event(pipe, batch.id, kind, BatchState(state).value, now)
+        self._refresh(pipe, batch.id, batch.tenant)
+        pipe.execute()
+        return self.get(batch.id)
+
+    def request_cancel(self, batch_id: str, tenant: str) -> BatchRecord:
+        batch = self.get(batch_id, tenant)
+        if batch.finished or batch.cancel_requested:
+            return batch
+        return self.update(batch, "cancel_requested", cancel_requested=True)
+
+    def _event(self, pipe, batch_id: str, kind: str, state: str, now: float) -> None:
+        pipe.xadd(self._events(batch_id), {"kind": kind, "state": state, "time": repr(now)},
+                  maxlen=self.events_maxlen, approximate=True)
+
+    def _refresh(self, pipe, batch_id: str, tenant: str) -> None:
+        for key in (self.key(batch_id), self._items(batch_id), self._events(batch_id), self._index(tenant)):
+            pipe.expire(key, self.retention_s)
+
+    # --- events and listings -----------------------------------------------------------------------------
+    def events(self, batch_id: str, after: str | None = None, block_ms: int = 0) -> list[tuple[str, dict]]:
+        """(event id, fields) after ``after`` (exclusive), waiting up to ``block_ms`` for a first one."""
+        stream = self._events(batch_id)
+        try:
+            entries = self.redis.xrange(stream, "-" if after is None else f"({after}", "+")
+            if not entries and block_ms > 0:
+                reply = self.redis.xread({stream: after or "0-0"}, block=int(block_ms))
+                entries = next(iter(reply.values())) if isinstance(reply, dict) else (reply[0][1] if reply else [])
+        except redis.ResponseError as exc:
+            raise InvalidOptionError("invalid event id", after_event_id=after) from exc
+        return [(str(entry_id), dict(data)) for entry_id, data in entries]
+
+    def active(self) -> list[str]:
+        return sorted(self.redis.smembers(self.active_key))
+
+    def list(self, tenant: str, page_size: int, page_token: str = "",
+             state: BatchState | None = None) -> tuple[list[BatchRecord], str]:
+        """One page of the tenant's batches, newest first, and the next page's token ('' at the end)."""
+        cursor = decode_token(page_token or None)
+        top = "+inf" if cursor is None else repr(cursor.score)
+        found: list[tuple[float, BatchRecord]] = []
+        for member, score in self.redis.zrevrangebyscore(self._index(tenant), top, "-inf", withscores=True):
+            if cursor is not None and not cursor.follows(score, member):
+                continue
+            raw = self.redis.hgetall(self.key(member))
+            if not raw:
+                continue
+            record = BatchRecord.from_hash(raw)
+            if record.tenant == tenant and (state is None or record.state == state):
+                found.append((score, record))
+                if len(found) > page_size:
+                    break
+        page = found[:page_size]
+        token = encode_token(Cursor(page[-1][0], page[-1][1].id)) if len(found) > page_size else ""
+        return [record for _, record in page], token

@@ -1,0 +1,41 @@
+"""Webhook events of jobs and batches: the event body, the tenant's signing secret and a queued delivery.
+
+Each tenant has one webhook secret, kept in its record (``{prefix}:auth:tenant:{tenant}``, field
+``webhook_secret``): ``idphoto keys create`` prints it with a new key, ``idphoto keys webhook-secret`` shows it.
+With auth off, the default tenant's secret is made on first use the same way.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import redis
+
+from services.gateway.keys import AuthKeys
+from services.gateway.webhook_queue import WebhookQueue
+from services.gateway.webhooks import event_body
+
+
+def tenant_webhook_secret(redis_client: redis.Redis, prefix: str, tenant: str) -> str:
+    """The tenant's webhook secret, created (once, race-free) when it has none yet."""
+    key = AuthKeys(prefix).tenant(tenant)
+    redis_client.hsetnx(key, "webhook_secret", "whsec_" + secrets.token_urlsafe(32))
+    value = redis_client.hget(key, "webhook_secret")
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class Notifier:
+    def __init__(self, queue: WebhookQueue, prefix: str) -> None:
+        self.queue = queue
+        self.prefix = prefix
+
+    def send(self, tenant: str, url: str, event_type: str, subject: str, data: dict[str, Any], dedupe: str) -> str:
+        """Queue one signed event (once per ``dedupe``); returns the delivery id."""
+        body = event_body(event_type, subject, data)
+        secret = tenant_webhook_secret(self.queue.redis, self.prefix, tenant)
+        return self.queue.enqueue(tenant, url, secret, body, subject=subject, event_type=event_type,
+                                  dedupe=f"{subject}:{event_type}:{dedupe}")
+
+    def deliveries(self, subject: str) -> list[dict[str, Any]]:
+        return self.queue.deliveries(subject)

@@ -1,0 +1,90 @@
+"""Acts on jobs that settled (PREVIEW_READY, SUCCEEDED, FAILED, CANCELLED), read from the settled stream that the
+job store appends to in the same step as the transition (so none is missed, whoever made it: a worker, a cancel
+through the gateway, a give-up after too many attempts).
+
+For each: give back the API key's concurrent-job slot; move the job's batch forward (a child job) or queue the
+job's own webhook (``job.succeeded`` / ``job.failed``; once per settling, even when an item is handled twice);
+and push the job's files' deletion date to the retention of its latest write.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import redis
+
+from idphoto.errors import IdPhotoError, JobNotFoundError
+from idphoto.log import get_logger
+from services.gateway.batches.runner import BatchRunner
+from services.gateway.jobs.model import JobRecord, JobState
+from services.gateway.jobs.queue import WorkQueue
+from services.gateway.jobs.store import JobStore
+from services.gateway.notify import Notifier
+from services.gateway.ratelimit import RateLimiter
+from services.gateway.retention import RetentionIndex
+from services.gateway.storage.base import ObjectStore
+
+log = get_logger("idphoto.settler")
+EVENT_TYPES = {JobState.SUCCEEDED: "job.succeeded", JobState.FAILED: "job.failed"}
+
+
+def settled_queue(redis_client: redis.Redis, prefix: str, visibility_timeout_s: float = 60.0) -> WorkQueue:
+    return WorkQueue(redis_client, stream=f"{prefix}:settled", group="settlers",
+                     visibility_timeout_s=visibility_timeout_s, max_attempts=1_000_000)
+
+
+def job_event_data(job: JobRecord, store: ObjectStore) -> dict:
+    """The ``data`` of a job.succeeded / job.failed event."""
+    data = {"job_id": job.id, "state": f"JOB_STATE_{job.state.value}", "spec_id": job.spec_id,
+            "outputs": [{"kind": o["kind"], "url": store.url(o["key"]), "content_type": o["content_type"],
+                         "size_bytes": o["size_bytes"]} for o in job.outputs]}
+    if job.error_code:
+        data["error"] = {"code": job.error_code, "message": job.error_message}
+    return data
+
+
+class Settler:
+    def __init__(self, jobs: JobStore, queue: WorkQueue, store: ObjectStore, consumer: str, *,
+                 runner: BatchRunner | None = None, notifier: Notifier | None = None,
+                 limiter: RateLimiter | None = None, retention: RetentionIndex | None = None) -> None:
+        self.jobs, self.queue, self.store, self.consumer = jobs, queue, store, consumer
+        self.runner, self.notifier, self.limiter, self.retention = runner, notifier, limiter, retention
+
+    def run_once(self, block_ms: int | None = None) -> int:
+        items = self.queue.claim(self.consumer, count=16, block_ms=block_ms)
+        for item in items:
+            try:
+                self.settle(item.job_id, JobState(item.payload.get("state", "FAILED")))
+            except IdPhotoError as exc:              # logged and dropped: a redo would hit the same error
+                log.warning("settling failed", job_id=item.job_id, code=exc.code)
+            self.queue.ack(item)
+        return len(items)
+
+    def run_forever(self, stop: threading.Event, block_ms: int = 1000) -> None:
+        backoff = 0.5
+        while not stop.is_set():
+            try:
+                self.run_once(block_ms)
+                backoff = 0.5
+            except redis.RedisError as exc:
+                log.warning("settler: job store unavailable", error=str(exc), retry_in_s=backoff)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 15.0)
+
+    def settle(self, job_id: str, state: JobState) -> None:
+        try:
+            job = self.jobs.get(job_id)
+        except JobNotFoundError:
+            return
+        if job.quota_key and self.limiter is not None:
+            self.limiter.release(job.quota_key, job.id)
+        if job.batch_id:
+            if self.runner is not None:
+                self.runner.advance(job.batch_id)
+        elif job.webhook_url and state in EVENT_TYPES and self.notifier is not None:
+            self.notifier.send(job.tenant, job.webhook_url, EVENT_TYPES[state], job.id,
+                               job_event_data(job, self.store), dedupe=repr(job.finish_time))
+        if self.retention is not None:
+            self.retention.track(f"t/{job.tenant}/jobs/{job.id}/", self.jobs.keys.job(job.id),
+                                 time.time() + self.jobs.retention_s)
