@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+import os
 import time
 import uuid
 from collections.abc import Iterable, Iterator
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import grpc
 
+from idphoto.client.batches import BatchMethods
 from idphoto.client.convert import TERMINAL, OptionsLike, job_states, render_options, settled, state_name
 from idphoto.client.http import fetch
 from idphoto.client.retry import Backoff, call_with_retry, retryable
@@ -59,11 +61,13 @@ def _reached(event: idphoto_pb2.JobEvent, since_ns: int, wanted: frozenset[int])
     return event.state == idphoto_pb2.JOB_STATE_PREVIEW_READY and event.HasField("job") and _stuck(event.job)
 
 
-class IdPhotoClient:
+class IdPhotoClient(BatchMethods):
     def __init__(self, target: str, timeout_s: float = 30.0, retries: int = 4, *, backoff_s: float = 0.2,
                  max_backoff_s: float = 5.0, watch_timeout_s: float = 600.0, max_message_mb: int = 64,
-                 channel: grpc.Channel | None = None) -> None:
+                 channel: grpc.Channel | None = None, api_key: str | None = None) -> None:
+        """``api_key``: sent as ``authorization: Bearer <key>`` on every call (None = env IDPHOTO_API_KEY)."""
         self.target = target
+        self.api_key = os.environ.get("IDPHOTO_API_KEY", "") if api_key is None else api_key
         self.timeout_s = timeout_s
         self.watch_timeout_s = watch_timeout_s
         self.backoff = Backoff(retries=retries, initial_s=backoff_s, max_s=max_backoff_s)
@@ -84,8 +88,13 @@ class IdPhotoClient:
         self.close()
 
     # --- plumbing --------------------------------------------------------------------------------------------
-    def _unary(self, method, request, retry: bool = True, timeout_s: float | None = None):
+    def _metadata(self) -> tuple[tuple[str, str], ...]:
+        """Per-call metadata: a fresh request id, and the API key when there is one."""
         metadata = (("x-request-id", uuid.uuid4().hex),)
+        return metadata + ((("authorization", f"Bearer {self.api_key}"),) if self.api_key else ())
+
+    def _unary(self, method, request, retry: bool = True, timeout_s: float | None = None):
+        metadata = self._metadata()
         timeout = self.timeout_s if timeout_s is None else timeout_s
         return call_with_retry(lambda _n: method(request, timeout=timeout, metadata=metadata), self.backoff, retry)
 
@@ -118,7 +127,7 @@ class IdPhotoClient:
                 yield first
             digest["sha256"] = hasher.hexdigest()
 
-        metadata = (("x-request-id", uuid.uuid4().hex),)
+        metadata = self._metadata()
         timeout = self.timeout_s if timeout_s is None else timeout_s
         upload = call_with_retry(lambda _n: self.stub.UploadImage(requests(), timeout=timeout, metadata=metadata),
                                  self.backoff)
@@ -138,17 +147,19 @@ class IdPhotoClient:
 
     # --- jobs ------------------------------------------------------------------------------------------------
     def create_job(self, spec_id: str, upload_id: str | None = None, image: bytes | str | Path | None = None,
-                   options: OptionsLike = None, finalize: bool = False,
-                   idempotency_key: str | None = None) -> idphoto_pb2.Job:
-        """Start a job on an upload or an inline image. ``idempotency_key`` None = a random one (retries stay
-        safe); "" = none (and no retries)."""
-        if (upload_id is None) == (image is None):
-            raise ValueError("give exactly one of upload_id or image")
+                   options: OptionsLike = None, finalize: bool = False, idempotency_key: str | None = None, *,
+                   image_url: str | None = None, webhook_url: str = "") -> idphoto_pb2.Job:
+        """Start a job on an upload, an inline image or an image URL (fetched by the server).
+        ``idempotency_key`` None = a random one (retries stay safe); "" = none (and no retries)."""
+        if sum(x is not None for x in (upload_id, image, image_url)) != 1:
+            raise ValueError("give exactly one of upload_id, image or image_url")
         key = uuid.uuid4().hex if idempotency_key is None else idempotency_key
         request = idphoto_pb2.CreateJobRequest(spec_id=spec_id, options=render_options(options),
-                                               finalize=finalize, idempotency_key=key)
+                                               finalize=finalize, idempotency_key=key, webhook_url=webhook_url)
         if upload_id is not None:
             request.upload_id = upload_id
+        elif image_url is not None:
+            request.image_url = image_url
         else:
             request.image = image if isinstance(image, bytes) else Path(image).read_bytes()
         return self._unary(self.stub.CreateJob, request, retry=bool(key))
@@ -210,7 +221,7 @@ class IdPhotoClient:
             if left <= 0:
                 raise DeadlineExceededError(f"watching job {job_id} ran out of time", job_id=job_id)
             call = self.stub.WatchJob(idphoto_pb2.WatchJobRequest(job_id=job_id, after_event_id=cursor),
-                                      timeout=left, metadata=(("x-request-id", uuid.uuid4().hex),))
+                                      timeout=left, metadata=self._metadata())
             try:
                 for event in call:
                     if cursor and event.event_id and _already_seen(event.event_id, cursor):
