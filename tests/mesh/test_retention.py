@@ -30,7 +30,7 @@ def mesh(tmp_path_factory, prefix):
 
 
 def _objects(mesh) -> list[str]:
-    root = mesh.endpoints.data_dir / "objects"
+    root = mesh.endpoints.data_dir / "objects" / "objects"        # the local store's bytes (meta/ beside it)
     keys = (str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
     return sorted(key for key in keys if key.startswith("t/"))
 
