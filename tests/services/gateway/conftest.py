@@ -10,6 +10,7 @@ import redis
 
 from services.gateway.jobs import JobStore, WorkQueue
 from services.gateway.storage import LocalStore, S3Store
+from tests.services.gateway.harness import LOOPBACK, Harness, make_parts
 from tests.support.redis_server import delete_prefix, free_port, redis_url_for_tests, unique_prefix
 
 S3_ACCESS_KEY = "test-access-key"
@@ -73,3 +74,15 @@ def local_store(tmp_path):
 @pytest.fixture(params=["local", "s3"])
 def object_store(request):
     return request.getfixturevalue(f"{request.param}_store")
+
+
+@pytest.fixture
+def parts(redis_client, local_store, key_prefix):
+    """Every gateway part on the test Redis and a local store; image URLs on 127.0.0.1 allowed."""
+    return make_parts(redis_client, local_store, key_prefix)
+
+
+@pytest.fixture
+def harness(parts, clients):
+    """An in-process worker, settler, batch sweep and webhook sender over ``parts`` (``step``/``drive``)."""
+    return Harness(parts, clients, LOOPBACK)

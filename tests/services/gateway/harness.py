@@ -1,12 +1,11 @@
 """Gateway parts assembled on the test Redis and a local store, an in-process worker and the background steps,
-driven by hand (``drive``) so batch tests need no processes."""
+driven by hand (``drive``) so batch, webhook and quota tests need no processes. Fixtures: ``parts``, ``harness``
+(registered in this package's conftest)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from functools import partial
-
-import pytest
 
 from services.gateway.batches.config import BatchConfig
 from services.gateway.config import GatewayConfig
@@ -51,13 +50,3 @@ def make_parts(redis_client, local_store, key_prefix, fetch: FetchConfig = LOOPB
     extra = ExtraConfigs(fetch=fetch, webhooks=WebhookConfig(base_backoff_s=0.05, max_backoff_s=0.2, jitter=0.0),
                          batch=replace(BatchConfig(), sweep_interval_s=0.1, **batch))
     return assemble(GatewayConfig(port=0), jobs_config, redis_client, local_store, extra)
-
-
-@pytest.fixture
-def parts(redis_client, local_store, key_prefix):
-    return make_parts(redis_client, local_store, key_prefix)
-
-
-@pytest.fixture
-def harness(parts, clients):
-    return Harness(parts, clients, LOOPBACK)

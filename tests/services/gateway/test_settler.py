@@ -1,0 +1,78 @@
+"""The settled stream and the Settler: job webhooks (once per settling), webhook deliveries on the job, the
+concurrent-job quota given back, and URL jobs refused under the default SSRF rules."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from idphoto.client import verify_webhook
+from idphoto.errors import RateLimitedError
+from idphoto.types import RenderOptions
+from services.gateway.auth import AuthConfig
+from services.gateway.fetch import FetchConfig
+from services.gateway.jobs.model import JobState
+from services.gateway.notify import tenant_webhook_secret
+from services.gateway.ratelimit import RateLimiter
+from services.gateway.settler import settled_queue
+from tests.services.gateway.harness import Harness, make_parts
+from tests.support.http_servers import ServerState, local_server
+from tests.support.images import astronaut_bytes
+
+TENANT = "default"
+
+
+def test_only_settling_transitions_reach_the_settled_stream(job_store, redis_client, key_prefix):
+    job, _ = job_store.create(TENANT, "us-passport", {}, "k")
+    for state in (JobState.RUNNING, JobState.PREVIEW_READY, JobState.FINALIZING, JobState.SUCCEEDED):
+        job_store.transition(job.id, state)
+    entries = redis_client.xrange(f"{key_prefix}:settled")
+    assert [(e["job_id"], json.loads(e["payload"])["state"]) for _, e in entries] == [
+        (job.id, "PREVIEW_READY"), (job.id, "SUCCEEDED")]
+
+
+def test_job_webhooks_succeeded_and_failed_are_signed_and_sent_once(parts, harness):
+    with local_server() as (hook_url, hook), local_server(ServerState(files={})) as (images, _):
+        good = parts.core.create_job(TENANT, "us-passport", RenderOptions(), image=astronaut_bytes("JPEG"),
+                                     finalize=True, webhook_url=f"{hook_url}/jobs")
+        bad = parts.core.create_job(TENANT, "us-passport", RenderOptions(), image_url=f"{images}/gone.jpg",
+                                    finalize=True, webhook_url=f"{hook_url}/jobs")
+        harness.drive(lambda: len(hook.received) == 2)
+        harness.settler.settle(good.id, JobState.SUCCEEDED)        # a redelivered settle sends nothing new
+        for _ in range(3):
+            harness.step()
+    events = {json.loads(r.body)["id"]: json.loads(r.body) for r in hook.received}
+    assert len(hook.received) == 2
+    assert events[good.id]["type"] == "job.succeeded"
+    assert {o["kind"] for o in events[good.id]["data"]["outputs"]} >= {"photo", "report"}
+    assert events[bad.id]["type"] == "job.failed" and events[bad.id]["data"]["error"]["code"] == "URL_NOT_FOUND"
+    secret = tenant_webhook_secret(parts.redis, parts.jobs_config.key_prefix, TENANT)
+    assert all(verify_webhook(secret, r.headers["idphoto-signature"], r.body) for r in hook.received)
+    deliveries = parts.core.deliveries(good.id)
+    assert [(d["type"], d["state"], len(d["attempts"])) for d in deliveries] == [("job.succeeded", "delivered", 1)]
+
+
+def test_a_loopback_url_is_refused_without_the_allowlist(redis_client, local_store, key_prefix, clients):
+    parts = make_parts(redis_client, local_store, key_prefix, fetch=FetchConfig())
+    harness = Harness(parts, clients, FetchConfig())
+    with local_server(ServerState(files={"/a.jpg": astronaut_bytes("JPEG")})) as (base, _):
+        job = parts.core.create_job(TENANT, "us-passport", RenderOptions(), image_url=f"{base}/a.jpg",
+                                    finalize=True)
+        harness.drive(lambda: parts.core.get_job(TENANT, job.id).state == JobState.FAILED)
+    assert parts.core.get_job(TENANT, job.id).error_code == "URL_FORBIDDEN"
+
+
+def test_the_concurrent_job_quota_is_given_back_when_a_job_settles(parts, harness, redis_client, key_prefix):
+    limiter = RateLimiter.from_config(redis_client, AuthConfig(max_concurrent_jobs=1), key_prefix)
+    parts.core.limiter = harness.settler.limiter = limiter
+    photo = astronaut_bytes("JPEG")
+    first = parts.core.create_job(TENANT, "us-passport", RenderOptions(), image=photo, quota_key="key_1")
+    with pytest.raises(RateLimitedError) as caught:
+        parts.core.create_job(TENANT, "us-passport", RenderOptions(), image=photo, quota_key="key_1")
+    assert caught.value.details["retry_after_header"] == "1"
+    assert parts.core.create_job(TENANT, "us-passport", RenderOptions(), image=photo, quota_key="key_2")
+    harness.drive(lambda: limiter.running("key_1") == 0)
+    assert parts.core.get_job(TENANT, first.id).state == JobState.PREVIEW_READY
+    assert parts.core.create_job(TENANT, "us-passport", RenderOptions(), image=photo, quota_key="key_1")
+    assert settled_queue(redis_client, key_prefix).pending_count() == 0
