@@ -1,4 +1,4 @@
-"""`idphoto keys create|list|revoke`: API keys and tenants in the gateway's Redis.
+"""`idphoto keys create|list|revoke|webhook-secret`: API keys and tenants in the gateway's Redis.
 
 Uses ``REDIS_URL`` (or ``IDPHOTO_JOBS_REDIS_URL``), the key prefix ``IDPHOTO_JOBS_KEY_PREFIX`` and the pepper
 ``IDPHOTO_AUTH_PEPPER`` (the same Secret the gateway reads). Output is JSON, one line per record.
@@ -70,6 +70,23 @@ def revoke(key: str = typer.Argument(..., help="key id (key_…) or display pref
     except IdPhotoError as exc:
         _fail(exc)
     typer.echo(json.dumps(info.to_dict()))
+
+
+@app.command("webhook-secret")
+def webhook_secret(tenant: str = typer.Option(..., "--tenant", help="tenant name"),
+                   redis_url: str | None = _REDIS_URL, prefix: str | None = _PREFIX) -> None:
+    """Print {"tenant", "webhook_secret"}: the secret the tenant's webhooks are signed with (made if missing,
+    e.g. for the default tenant with auth off). Needs no pepper."""
+    import redis
+
+    from services.gateway.notify import tenant_webhook_secret
+
+    url = redis_url or os.environ.get("REDIS_URL") or os.environ.get("IDPHOTO_JOBS_REDIS_URL")
+    if not url:
+        _fail(ConfigError("set REDIS_URL (or IDPHOTO_JOBS_REDIS_URL) to the gateway's Redis"))
+    client = redis.Redis.from_url(url, decode_responses=True, socket_timeout=30)
+    secret = tenant_webhook_secret(client, prefix or os.environ.get("IDPHOTO_JOBS_KEY_PREFIX") or "idphoto", tenant)
+    typer.echo(json.dumps({"tenant": tenant, "webhook_secret": secret}))
 
 
 def register(root: typer.Typer) -> None:

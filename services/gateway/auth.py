@@ -66,7 +66,8 @@ def load_auth_config(env: Mapping[str, str] | None = None) -> AuthConfig:
     """``IDPHOTO_AUTH_<FIELD>``, with ``IDPHOTO_AUTH`` accepted for the mode."""
     env = dict(os.environ if env is None else env)
     if "IDPHOTO_AUTH" in env:
-        env.setdefault("IDPHOTO_AUTH_MODE", env["IDPHOTO_AUTH"])
+        if env.setdefault("IDPHOTO_AUTH_MODE", env["IDPHOTO_AUTH"]) != env["IDPHOTO_AUTH"]:
+            raise ConfigError("IDPHOTO_AUTH and IDPHOTO_AUTH_MODE disagree: set one of them")
     return load_config(AuthConfig, "AUTH", env)
 
 

@@ -24,15 +24,20 @@ def typed_config_keys() -> set[str]:
     from services.compose.server import ComposeServiceConfig
     from services.face.server import FaceServiceConfig
     from services.gateway.auth import AuthConfig
+    from services.gateway.batches.config import BatchConfig
     from services.gateway.config import GatewayConfig, WorkerConfig
+    from services.gateway.fetch import FetchConfig
     from services.gateway.jobs.config import JobsConfig
     from services.gateway.storage.config import StorageConfig
+    from services.gateway.webhooks import WebhookConfig
     from services.matting.server import MattingServiceConfig
 
     sections = [(FaceServiceConfig, "FACE"), (MattingServiceConfig, "MATTING"), (ComposeServiceConfig, "COMPOSE"),
                 (GatewayConfig, "GATEWAY"), (WorkerConfig, "WORKER"), (JobsConfig, "JOBS"),
-                (StorageConfig, "STORAGE"), (AuthConfig, "AUTH")]
-    return {key for cls, section in sections for key in config_keys(cls, section)}
+                (StorageConfig, "STORAGE"), (AuthConfig, "AUTH"), (FetchConfig, "FETCH"),
+                (WebhookConfig, "WEBHOOKS"), (BatchConfig, "BATCH")]
+    aliases = {"IDPHOTO_AUTH"}                      # the auth mode's documented name (load_auth_config)
+    return {key for cls, section in sections for key in config_keys(cls, section)} | aliases
 
 
 def find(objs: list[dict], kind: str, name: str | None = None) -> list[dict]:

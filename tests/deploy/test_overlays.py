@@ -140,8 +140,8 @@ def test_auth_is_off_in_dev_and_required_in_prod_with_the_pepper_from_a_secret(r
         peppers = [item["valueFrom"]["secretKeyRef"] for item in gateway.get("env", [])
                    if item["name"] == "IDPHOTO_AUTH_PEPPER"]
         if name == "dev":
-            assert env["IDPHOTO_AUTH_MODE"] == "off" and not peppers
+            assert env["IDPHOTO_AUTH"] == "off" and not peppers
         else:
-            assert env["IDPHOTO_AUTH_MODE"] == "required", name
+            assert env["IDPHOTO_AUTH"] == "required", name
             assert [ref["name"] for ref in peppers] == ["idphoto-auth"] and peppers[0]["key"] == "pepper"
             assert "IDPHOTO_AUTH_PEPPER" not in env, "the pepper never sits in a ConfigMap"

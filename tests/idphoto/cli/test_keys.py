@@ -80,3 +80,13 @@ def test_revoking_an_unknown_key_fails(env):
 def test_a_missing_pepper_is_an_error(env):
     result = runner.invoke(app, ["keys", "create", "--tenant", "acme"], env={**env, "IDPHOTO_AUTH_PEPPER": ""})
     assert result.exit_code == 1 and "pepper" in result.output.lower()
+
+
+def test_webhook_secret_is_the_one_create_printed_and_is_made_for_a_tenant_without_keys(env):
+    created = json.loads(runner.invoke(app, ["keys", "create", "--tenant", "hooks"], env=env).stdout)
+    shown = runner.invoke(app, ["keys", "webhook-secret", "--tenant", "hooks"], env={**env, "IDPHOTO_AUTH_PEPPER": ""})
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout) == {"tenant": "hooks", "webhook_secret": created["webhook_secret"]}
+    first = json.loads(runner.invoke(app, ["keys", "webhook-secret", "--tenant", "default"], env=env).stdout)
+    again = json.loads(runner.invoke(app, ["keys", "webhook-secret", "--tenant", "default"], env=env).stdout)
+    assert first == again and first["webhook_secret"].startswith("whsec_")

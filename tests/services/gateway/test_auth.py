@@ -164,3 +164,14 @@ def test_config_reports_every_problem_at_once():
 def test_an_unknown_mode_is_a_config_error():
     with pytest.raises(ConfigError):
         load_config(AuthConfig, "AUTH", env={"IDPHOTO_AUTH_MODE": "maybe"})
+
+
+def test_idphoto_auth_names_the_mode_and_must_agree_with_the_section_key():
+    from services.gateway.auth import load_auth_config
+
+    assert load_auth_config({"IDPHOTO_AUTH": "required", "IDPHOTO_AUTH_PEPPER": PEPPER}).required
+    assert not load_auth_config({}).required
+    with pytest.raises(ConfigError):
+        load_auth_config({"IDPHOTO_AUTH": "required", "IDPHOTO_AUTH_MODE": "off", "IDPHOTO_AUTH_PEPPER": PEPPER})
+    with pytest.raises(ConfigError):
+        load_auth_config({"IDPHOTO_AUTH": "sometimes"})
