@@ -13,25 +13,27 @@ MAX_URL_CHARS = 2048
 
 
 def url_problem(url: str, max_chars: int = MAX_URL_CHARS) -> str | None:
-    """Why ``url`` is not an http(s) URL with a host, or None."""
+    """Why ``url`` is not an http(s) URL with a host (a phrase like "has no host"), or None."""
+    if not url:
+        return "is empty"
     if len(url) > max_chars:
-        return f"longer than {max_chars} characters"
-    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        return f"is longer than {max_chars} characters"
+    if any(c.isspace() or not c.isprintable() for c in url):
         return "contains whitespace or control characters"
     try:
         parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:
-        return "not a URL"
-    if parts.scheme not in ("http", "https"):
-        return "not http or https"
+        host, _ = parts.hostname, parts.port
+    except ValueError as exc:
+        return f"cannot be parsed ({exc})"
+    if parts.scheme.lower() not in ("http", "https"):
+        return "is not an http or https URL"
     return None if host else "has no host"
 
 
 def check_http_url(url: str, option: str) -> str:
     problem = url_problem(url)
     if problem:
-        raise InvalidOptionError(f"{option} must be an http(s) URL with a host ({problem})", option=option)
+        raise InvalidOptionError(f"{option} {problem}", option=option)
     return url
 
 

@@ -170,3 +170,31 @@ def test_bursts_past_the_bucket_get_429_with_retry_after_and_nothing_is_lost(mes
             states.append(client.wait(job_id, timeout_s=180).state)
             time.sleep(1.0)                                          # under the refill rate: no 429 here
     assert states == [idphoto_pb2.JOB_STATE_SUCCEEDED] * len(accepted)
+
+
+def test_zip_batch_over_rest_streams_its_progress_until_it_ends(mesh, keys):
+    api_key, _ = keys.create("zipper")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("one.jpg", astronaut_bytes("JPEG"))
+        archive.writestr("two.png", astronaut_bytes("PNG"))
+    with _http(mesh, api_key) as http:
+        created = http.post("/v1/batches", data={"specId": "uk-passport", "options.background": "#f0f0f0"},
+                            files={"file": ("photos.zip", buffer.getvalue(), "application/zip")})
+        assert created.status_code == 200, created.text
+        batch_id = created.json()["id"]
+        events = []
+        with http.stream("GET", f"/v1/batches/{batch_id}:watch") as stream:
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            for line in stream.iter_lines():
+                if line.startswith("data:"):
+                    events.append(json.loads(line[5:]))
+        batch_events = [e for e in events if "eventId" in e]
+        assert batch_events[0]["kind"] == "created" and "item" in {e["kind"] for e in batch_events}
+        last = batch_events[-1]["batch"]
+        assert (last["state"], last["succeeded"], last["source"]) == ("BATCH_STATE_SUCCEEDED", 2, "zip")
+        progress = [e["batch"].get("progress", 0) for e in batch_events]
+        assert progress == sorted(progress) and progress[-1] == 1
+        archive = next(o for o in last["outputs"] if o["kind"] == "archive")
+        names = zipfile.ZipFile(io.BytesIO(httpx.get(archive["url"]).content)).namelist()
+        assert names == ["00001-one.jpg", "00002-two.jpg"]

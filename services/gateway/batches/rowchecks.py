@@ -6,17 +6,16 @@ file order and turns them into one ``BatchInvalidError``. File-level problems en
 
 from __future__ import annotations
 
-import urllib.parse
 from typing import Any, NoReturn
 
 from idphoto.errors import BatchInvalidError, IdPhotoError
 from idphoto.types import RenderOptions
 from services.compose.options import check_options
 from services.compose.specs import parse_spec
+from services.gateway.urls import url_problem as http_url_problem
 
 STRUCTURE = BatchInvalidError.code          # structural and URL-syntax problems
 MAX_EXTERNAL_ID_CHARS = 200
-URL_SCHEMES = ("http", "https")
 OPTION_OF_CODE = {"PAPER_NOT_FOUND": "sheet"}   # errors from check_options that do not name their option
 
 
@@ -53,21 +52,8 @@ def url_problem(url: str, max_chars: int) -> str:
     vetted when the image is fetched."""
     if not url:
         return "image_url is required"
-    if len(url) > max_chars:
-        return f"image_url is longer than {max_chars} characters"
-    if any(ch.isspace() or not ch.isprintable() for ch in url):
-        return "image_url contains whitespace or control characters"
-    try:
-        parts = urllib.parse.urlsplit(url)
-        host = parts.hostname
-        _ = parts.port
-    except ValueError as exc:
-        return f"image_url cannot be parsed: {exc}"
-    if parts.scheme.lower() not in URL_SCHEMES:
-        return "image_url must be an http or https URL"
-    if not host:
-        return "image_url has no host"
-    return ""
+    problem = http_url_problem(url, max_chars)
+    return f"image_url {problem}" if problem else ""
 
 
 def external_id_problem(external_id: str) -> str:
