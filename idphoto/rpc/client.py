@@ -79,7 +79,10 @@ def channel(targets: str | list[str], max_message_mb: int = 64) -> grpc.aio.Chan
     options = [("grpc.max_receive_message_length", limit), ("grpc.max_send_message_length", limit),
                ("grpc.enable_retries", 1), ("grpc.service_config", json.dumps(service_config())),
                # a request is only retried while it fits the retry buffer (default 256 KiB: one small image)
-               ("grpc.per_rpc_retry_buffer_size", limit), ("grpc.retry_buffer_size", 4 * limit)]
+               ("grpc.per_rpc_retry_buffer_size", limit), ("grpc.retry_buffer_size", 4 * limit),
+               # a replica that comes back is used within ~2 s (gRPC's default backoff grows towards 120 s)
+               ("grpc.initial_reconnect_backoff_ms", 250), ("grpc.min_reconnect_backoff_ms", 250),
+               ("grpc.max_reconnect_backoff_ms", 2000)]
     return grpc.aio.insecure_channel(_target(targets), options=options)
 
 
