@@ -22,9 +22,11 @@ def _register_optional() -> None:
 
     serve_cli.register(app)
     submit_cli.register(app)
+    from idphoto.cli import batch as batch_cli
     from idphoto.cli import keys as keys_cli
 
     keys_cli.register(app)
+    batch_cli.register(app)
 
 
 try:

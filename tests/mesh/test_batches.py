@@ -198,3 +198,25 @@ def test_zip_batch_over_rest_streams_its_progress_until_it_ends(mesh, keys):
         archive = next(o for o in last["outputs"] if o["kind"] == "archive")
         names = zipfile.ZipFile(io.BytesIO(httpx.get(archive["url"]).content)).namelist()
         assert names == ["00001-one.jpg", "00002-two.jpg"]
+
+
+def test_the_batch_command_waits_reports_failed_rows_and_saves_the_results(mesh, keys, images, tmp_path):
+    from typer.testing import CliRunner
+
+    from idphoto.cli.main import app
+
+    api_key, _ = keys.create("cli")
+    table = tmp_path / "photos.csv"
+    table.write_text(f"image_url,external_id\n{images}/a.jpg,ann\n{images}/missing.jpg,gone\n")
+    args = ["batch", str(table), "--server", mesh.endpoints.grpc_target, "--spec", "us-passport",
+            "--api-key", api_key, "--out", str(tmp_path / "out")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "BATCH_STATE_PARTIAL — 1 succeeded, 1 failed" in result.output
+    assert "row 3: gone: URL_NOT_FOUND" in result.output
+    assert zipfile.ZipFile(tmp_path / "out" / "photos.zip").namelist() == ["00002-ann.jpg"]
+    assert len((tmp_path / "out" / "results.csv").read_text().splitlines()) == 3
+
+    table.write_text("image_url,spec_id\nftp://x/a.jpg,us-passport\n")
+    refused = CliRunner().invoke(app, args)
+    assert refused.exit_code == 2 and "BATCH_INVALID" in refused.output and "row 2 image_url" in refused.output
