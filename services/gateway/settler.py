@@ -17,7 +17,7 @@ import redis
 from idphoto.errors import IdPhotoError, JobNotFoundError
 from idphoto.log import get_logger
 from services.gateway.batches.runner import BatchRunner
-from services.gateway.jobs.model import JobRecord, JobState
+from services.gateway.jobs.model import SETTLED, JobRecord, JobState
 from services.gateway.jobs.queue import WorkQueue
 from services.gateway.jobs.store import JobStore
 from services.gateway.notify import Notifier
@@ -55,7 +55,7 @@ class Settler:
         items = self.queue.claim(self.consumer, count=16, block_ms=block_ms)
         for item in items:
             try:
-                self.settle(item.job_id, JobState(item.payload.get("state", "FAILED")))
+                self.settle(item.job_id, JobState(item.payload.get("state", "FAILED")), item.id)
             except IdPhotoError as exc:              # logged and dropped: a redo would hit the same error
                 log.warning("settling failed", job_id=item.job_id, code=exc.code)
             self.queue.ack(item)
@@ -72,19 +72,29 @@ class Settler:
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 15.0)
 
-    def settle(self, job_id: str, state: JobState) -> None:
+    def settle(self, job_id: str, state: JobState, entry_id: str = "") -> None:
+        """Act on one settling of ``job_id`` into ``state``; ``entry_id`` (the settled stream's entry) makes the
+        webhook once-only when the same entry is handled twice."""
         try:
             job = self.jobs.get(job_id)
         except JobNotFoundError:
             return
-        if job.quota_key and self.limiter is not None:
-            self.limiter.release(job.quota_key, job.id)
+        if job.quota_key and self.limiter is not None and job.state in SETTLED:
+            self.limiter.release(job.quota_key, job.id)   # not if it went on (a finalize job renders next)
         if job.batch_id:
             if self.runner is not None:
                 self.runner.advance(job.batch_id)
-        elif job.webhook_url and state in EVENT_TYPES and self.notifier is not None:
-            self.notifier.send(job.tenant, job.webhook_url, EVENT_TYPES[state], job.id,
-                               job_event_data(job, self.store), dedupe=repr(job.finish_time))
+        elif job.webhook_url and self.notifier is not None:
+            self._notify(job, state, entry_id or repr(job.update_time))
         if self.retention is not None:
             self.retention.track(f"t/{job.tenant}/jobs/{job.id}/", self.jobs.keys.job(job.id),
                                  time.time() + self.jobs.retention_s)
+
+    def _notify(self, job: JobRecord, state: JobState, dedupe: str) -> None:
+        """job.succeeded / job.failed; a render refused for its options (PREVIEW_READY with an error) is a
+        job.failed too: no photo came of the request."""
+        refused = state == JobState.PREVIEW_READY and bool(job.error_code) and job.state == JobState.PREVIEW_READY
+        event_type = EVENT_TYPES.get(state) or ("job.failed" if refused else "")
+        if event_type:
+            self.notifier.send(job.tenant, job.webhook_url, event_type, job.id, job_event_data(job, self.store),
+                               dedupe=dedupe)

@@ -4,6 +4,7 @@ driven by hand (``drive``) so batch, webhook and quota tests need no processes. 
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from functools import partial
 
@@ -37,12 +38,13 @@ class Harness:
         sent = self.parts.webhooks.deliver_due()
         return bool(worked or settled or sent)
 
-    def drive(self, done, rounds: int = 200) -> None:
-        for _ in range(rounds):
-            if done():
-                return
-            self.step()
-        assert done(), "did not finish"
+    def drive(self, done, timeout_s: float = 90.0) -> None:
+        """Step until ``done()``; idle rounds wait a little (webhook backoffs are real time)."""
+        deadline = time.monotonic() + timeout_s
+        while not done():
+            assert time.monotonic() < deadline, "did not finish"
+            if not self.step():
+                time.sleep(0.02)
 
 
 def make_parts(redis_client, local_store, key_prefix, fetch: FetchConfig = LOOPBACK, **batch):

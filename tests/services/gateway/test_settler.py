@@ -39,7 +39,9 @@ def test_job_webhooks_succeeded_and_failed_are_signed_and_sent_once(parts, harne
         bad = parts.core.create_job(TENANT, "us-passport", RenderOptions(), image_url=f"{images}/gone.jpg",
                                     finalize=True, webhook_url=f"{hook_url}/jobs")
         harness.drive(lambda: len(hook.received) == 2)
-        harness.settler.settle(good.id, JobState.SUCCEEDED)        # a redelivered settle sends nothing new
+        once = parts.redis.keys(f"{parts.jobs_config.key_prefix}:webhooks:once:{good.id}:job.succeeded:*")
+        entry_id = once[0].rsplit(":", 1)[1]                         # the settled stream entry it was sent for
+        harness.settler.settle(good.id, JobState.SUCCEEDED, entry_id)   # the same entry again sends nothing new
         for _ in range(3):
             harness.step()
     events = {json.loads(r.body)["id"]: json.loads(r.body) for r in hook.received}
