@@ -13,6 +13,7 @@ The gateway (``services.gateway.tenancy``) calls ``bearer_key`` on the ``authori
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import os
@@ -28,12 +29,12 @@ import redis
 from idphoto.config import load_config
 from idphoto.errors import ConfigError, InvalidOptionError, UnauthenticatedError
 from services.gateway.keys import AuthKeys
+from services.gateway.tenant_names import check_tenant
 
 KEY_PREFIX = "idp_"
 DISPLAY_CHARS = 12                      # "idp_" + 8 characters are shown by `keys list`
 MIN_PEPPER_CHARS = 32
 _KEY_RE = re.compile(r"^idp_[A-Za-z0-9_-]{32,128}$")
-_TENANT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 @dataclass(frozen=True)
@@ -62,13 +63,18 @@ class AuthConfig:
         return self.mode == "required"
 
 
-def load_auth_config(env: Mapping[str, str] | None = None) -> AuthConfig:
-    """``IDPHOTO_AUTH_<FIELD>``, with ``IDPHOTO_AUTH`` accepted for the mode."""
+def load_auth_config(env: Mapping[str, str] | None = None, need_pepper: bool = True) -> AuthConfig:
+    """``IDPHOTO_AUTH_<FIELD>``, with ``IDPHOTO_AUTH`` accepted for the mode. ``need_pepper=False`` (workers: they
+    only give job slots back and never see a key) accepts a required mode without the pepper."""
     env = dict(os.environ if env is None else env)
     if "IDPHOTO_AUTH" in env:
         if env.setdefault("IDPHOTO_AUTH_MODE", env["IDPHOTO_AUTH"]) != env["IDPHOTO_AUTH"]:
             raise ConfigError("IDPHOTO_AUTH and IDPHOTO_AUTH_MODE disagree: set one of them")
-    return load_config(AuthConfig, "AUTH", env)
+    mode = env.get("IDPHOTO_AUTH_MODE", "off")
+    if need_pepper or mode != "required":
+        return load_config(AuthConfig, "AUTH", env)
+    config = load_config(AuthConfig, "AUTH", {**env, "IDPHOTO_AUTH_MODE": "off", "IDPHOTO_AUTH_PEPPER": ""})
+    return dataclasses.replace(config, mode="required")
 
 
 @dataclass(frozen=True)
@@ -133,9 +139,7 @@ class KeyStore:
 
     def create(self, tenant: str) -> tuple[str, str]:
         """A new key for ``tenant`` (created on first use): ``(api_key, webhook_secret)``. Shown only once."""
-        if not _TENANT_RE.match(tenant or ""):
-            raise InvalidOptionError("tenant must be 1-64 characters: letters, digits, '.', '_' or '-' "
-                                     "(starting with a letter or digit)", tenant=tenant)
+        check_tenant(tenant)
         for _ in range(3):
             api_key = KEY_PREFIX + secrets.token_urlsafe(32)
             key_id = "key_" + secrets.token_hex(8)

@@ -24,7 +24,7 @@ from services.gateway.http import create_http_app
 from services.gateway.rest.descriptors import load_surface
 from services.gateway.rest.transcoder import Transcoder
 from services.gateway.servicer import IdPhotoServicer
-from services.gateway.wiring import GatewayParts, build_parts, load_configs
+from services.gateway.wiring import ExtraConfigs, GatewayParts, build_parts, load_configs
 
 SERVICE_NAME = idphoto_pb2.DESCRIPTOR.services_by_name["IdPhotoService"].full_name
 log = get_logger("idphoto.gateway")
@@ -120,9 +120,10 @@ async def run_gateway(config: GatewayConfig, parts: GatewayParts) -> None:
 def main() -> int:
     try:
         config, jobs_config, storage_config = load_configs()
+        extra = ExtraConfigs.load()
     except ConfigError as exc:
         print(f"{exc.code}: {exc.message}", file=sys.stderr)
         return 2
     configure_logging(config.log_level)
-    asyncio.run(run_gateway(config, build_parts(config, jobs_config, storage_config)))
+    asyncio.run(run_gateway(config, build_parts(config, jobs_config, storage_config, extra)))
     return 0

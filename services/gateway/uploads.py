@@ -4,7 +4,6 @@ the bytes in the object store and a small record in Redis, both expiring with th
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 import time
 from collections.abc import Iterable
@@ -16,23 +15,16 @@ from idphoto.errors import (
     EmptyInputError,
     FileTooLargeError,
     InvalidImageError,
-    InvalidOptionError,
     UnsupportedFormatError,
     UploadNotFoundError,
 )
 from idphoto.imageio.decode import sniff_format
 from services.gateway.retention import RetentionIndex
 from services.gateway.storage.base import ObjectStore
+from services.gateway.tenant_names import check_tenant
 
 CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "heif": "image/heif",
                  "tiff": "image/tiff", "bmp": "image/bmp"}
-_TENANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
-
-
-def check_tenant(tenant: str) -> str:
-    if not _TENANT.match(tenant or ""):
-        raise InvalidOptionError("tenant ids are 1-63 letters, digits, '-' or '_'", tenant=tenant)
-    return tenant
 
 
 def job_prefix(tenant: str, job_id: str) -> str:

@@ -22,6 +22,7 @@ from services.gateway.core import GatewayCore, GatewayLimits
 from services.gateway.fetch import FetchConfig
 from services.gateway.jobs.config import JobsConfig, connect, create_job_store, create_work_queue
 from services.gateway.notify import Notifier
+from services.gateway.ratelimit import RateLimiter
 from services.gateway.retention import RetentionIndex
 from services.gateway.storage.base import ObjectStore
 from services.gateway.storage.config import StorageConfig, create_store
@@ -39,8 +40,9 @@ class ExtraConfigs:
     batch: BatchConfig = BatchConfig()
 
     @classmethod
-    def load(cls, env=None) -> ExtraConfigs:
-        return cls(load_auth_config(env), load_config(FetchConfig, "FETCH", env),
+    def load(cls, env=None, worker: bool = False) -> ExtraConfigs:
+        """Every extra section; a worker needs no API-key pepper (it never authenticates anyone)."""
+        return cls(load_auth_config(env, need_pepper=not worker), load_config(FetchConfig, "FETCH", env),
                    load_config(WebhookConfig, "WEBHOOKS", env), load_config(BatchConfig, "BATCH", env))
 
 
@@ -84,10 +86,12 @@ def assemble(config: GatewayConfig, jobs_config: JobsConfig, client: redis.Redis
     networks = extra.fetch.networks()
     service = BatchService(batches, runner, uploads, store, extra.batch, retention, networks,
                            max_entry_bytes=config.max_upload_mb * 1_000_000)
-    tenants = TenantResolver(extra.auth, client, prefix, config.default_tenant)
+    serves_keys = not extra.auth.required or bool(extra.auth.pepper)      # a worker without the pepper: no
+    tenants = TenantResolver(extra.auth, client, prefix, config.default_tenant) if serves_keys else None
+    limiter = RateLimiter.from_config(client, extra.auth, prefix) if extra.auth.required else None
     limits = GatewayLimits(max_upload_bytes=config.max_upload_mb * 1_000_000,
                            max_inline_bytes=config.max_inline_mb * 1_000_000)
-    core = GatewayCore(jobs, queue, uploads, store, limits, limiter=tenants.limiter, retention=retention,
+    core = GatewayCore(jobs, queue, uploads, store, limits, limiter=limiter, retention=retention,
                        notifier=notifier, batches=service, allow_networks=networks)
     return GatewayParts(config, jobs_config, storage_config or StorageConfig(), client, core, tenants, extra,
                         runner, webhooks, retention)

@@ -16,7 +16,7 @@ from services.gateway.background import start_background
 from services.gateway.config import WorkerConfig
 from services.gateway.fetch import fetch_image
 from services.gateway.rpc_bridge import rpc_clients
-from services.gateway.wiring import build_parts, load_configs
+from services.gateway.wiring import ExtraConfigs, build_parts, load_configs
 from services.gateway.worker import Worker
 
 log = get_logger("idphoto.worker")
@@ -26,11 +26,12 @@ def main() -> int:
     try:
         config, jobs_config, storage_config = load_configs()
         worker_config = load_config(WorkerConfig, "WORKER")
+        extra = ExtraConfigs.load(worker=True)
     except ConfigError as exc:
         print(f"{exc.code}: {exc.message}", file=sys.stderr)
         return 2
     configure_logging(worker_config.log_level)
-    parts = build_parts(config, jobs_config, storage_config)
+    parts = build_parts(config, jobs_config, storage_config, extra)
     clients, loop = rpc_clients(config.face_targets, config.matting_targets, config.compose_targets,
                                 config.rpc_timeout_s, config.max_message_mb)
     stop = threading.Event()

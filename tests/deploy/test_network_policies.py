@@ -24,9 +24,12 @@ GATEWAY_TIER = ("gateway", "worker")
 
 
 def _cidr_hosts(objs, port: int) -> list[External]:
-    """External addresses inside the ipBlocks that some egress rule opens on ``port`` (prod: Redis, S3)."""
+    """External addresses inside the ipBlocks that some gateway-tier egress rule opens on ``port`` (prod: Redis,
+    S3; the workers' own internet rule is not one of them)."""
     hosts = []
     for policy in find(objs, "NetworkPolicy"):
+        if policy["spec"]["podSelector"].get("matchLabels", {}).get("idphoto.io/tier") != "gateway":
+            continue
         for rule in policy["spec"].get("egress") or []:
             if any(p.get("port") == port for p in rule.get("ports") or []):
                 for peer in rule.get("to") or []:
@@ -185,3 +188,15 @@ def test_the_evaluator_can_say_yes_and_no():
     assert not allowed(policies, c, b, "web")
     assert not allowed(policies, b, a, 8080)
     assert not allowed(policies, a, External("8.8.8.8"), 443)
+
+
+def test_workers_reach_public_http_for_image_urls_and_webhooks_but_not_the_cluster(overlay):
+    name, objs = overlay
+    everyone = pods(objs)
+    public = External("151.101.0.223")
+    for port in (80, 443):
+        assert allowed(objs, everyone["worker"], public, port), f"{name}: workers cannot fetch on {port}"
+    for private in ("10.0.0.5", "172.20.1.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "127.0.0.1"):
+        assert not allowed(objs, everyone["worker"], External(private), 443), f"{name}: workers reach {private}"
+    assert not allowed(objs, everyone["worker"], public, 22)
+    assert not allowed(objs, everyone["gateway"], public, 443), f"{name}: the API pods fetch nothing"

@@ -175,3 +175,29 @@ def test_idphoto_auth_names_the_mode_and_must_agree_with_the_section_key():
         load_auth_config({"IDPHOTO_AUTH": "required", "IDPHOTO_AUTH_MODE": "off", "IDPHOTO_AUTH_PEPPER": PEPPER})
     with pytest.raises(ConfigError):
         load_auth_config({"IDPHOTO_AUTH": "sometimes"})
+
+
+def test_a_worker_takes_the_required_mode_without_the_pepper(redis_client, key_prefix):
+    from services.gateway.auth import load_auth_config
+    from services.gateway.config import GatewayConfig
+    from services.gateway.jobs.config import JobsConfig
+    from services.gateway.wiring import ExtraConfigs, assemble
+
+    env = {"IDPHOTO_AUTH": "required", "IDPHOTO_AUTH_MAX_CONCURRENT_JOBS": "3"}
+    with pytest.raises(ConfigError):
+        load_auth_config(env)                          # the gateway API needs the pepper
+    config = load_auth_config(env, need_pepper=False)
+    assert config.required and config.max_concurrent_jobs == 3 and not config.pepper
+    with pytest.raises(ConfigError):
+        load_auth_config({"IDPHOTO_AUTH": "sometimes"}, need_pepper=False)
+    parts = assemble(GatewayConfig(port=0), JobsConfig(key_prefix=key_prefix), redis_client, None,
+                     ExtraConfigs.load(env, worker=True))
+    assert parts.tenants is None and parts.core.limiter.max_concurrent_jobs == 3   # slots are still given back
+
+
+@pytest.mark.parametrize("tenant", ["acme.corp", "", "-lead", "x" * 64, "a/b"])
+def test_a_key_is_only_made_for_a_tenant_name_every_store_accepts(redis_client, key_prefix, tenant):
+    from idphoto.errors import InvalidOptionError
+
+    with pytest.raises(InvalidOptionError):
+        KeyStore(redis_client, PEPPER, key_prefix).create(tenant)
