@@ -93,9 +93,11 @@ def address_refused(addr: IPAddress, allow: tuple[IPNetwork, ...] = ()) -> str |
     """Why ``addr`` may not be contacted (None when it may). The allowlist wins over every rule."""
     if any(addr.version == net.version and addr in net for net in allow):
         return None
-    mapped = getattr(addr, "ipv4_mapped", None)
-    if mapped is not None:                       # ::ffff:a.b.c.d is judged as a.b.c.d
+    mapped = getattr(addr, "ipv4_mapped", None) or getattr(addr, "sixtofour", None)
+    if mapped is not None:                       # ::ffff:a.b.c.d and 2002:AABB:CCDD:: are judged as a.b.c.d
         return address_refused(mapped, allow)
+    if getattr(addr, "teredo", None) is not None:
+        return "teredo"                          # a tunnel to an address it hides
     for reason in ("loopback", "link_local", "multicast", "unspecified", "reserved", "private"):
         if getattr(addr, f"is_{reason}"):
             return reason
@@ -206,9 +208,10 @@ def _connection(target: _Target, config: FetchConfig, context: ssl.SSLContext | 
 
 
 def _read_capped(response: http.client.HTTPResponse, max_bytes: int, deadline: float, url: str,
-                 check_head=None) -> bytes:
+                 check_head=None, truncate: bool = False) -> bytes:
+    """The body, at most ``max_bytes``: past it URL_TOO_LARGE, or (``truncate``) the first ``max_bytes``."""
     length = response.getheader("content-length")
-    if length and length.strip().isdigit() and int(length) > max_bytes:
+    if not truncate and length and length.strip().isdigit() and int(length) > max_bytes:
         raise UrlTooLargeError("the URL's content is larger than allowed", url=url, max_bytes=max_bytes)
     chunks: list[bytes] = []
     size = 0
@@ -220,6 +223,9 @@ def _read_capped(response: http.client.HTTPResponse, max_bytes: int, deadline: f
         if not chunk:
             break
         size += len(chunk)
+        if size > max_bytes and truncate:
+            chunks.append(chunk[:max_bytes - size + len(chunk)])
+            break
         if size > max_bytes:
             raise UrlTooLargeError("the URL's content is larger than allowed", url=url, max_bytes=max_bytes)
         chunks.append(chunk)
@@ -232,11 +238,12 @@ def _read_capped(response: http.client.HTTPResponse, max_bytes: int, deadline: f
 def safe_request(method: str, url: str, config: FetchConfig, *, body: bytes | None = None,
                  headers: dict[str, str] | None = None, follow_redirects: bool = True,
                  max_bytes: int | None = None, context: ssl.SSLContext | None = None,
-                 check_head=None) -> SafeResponse:
+                 check_head=None, truncate: bool = False) -> SafeResponse:
     """One request under the SSRF rules; redirects (each vetted again) are followed for GET only.
 
     Raises URL_FORBIDDEN for a refused URL or redirect target, URL_UNREACHABLE for network failures, timeouts and
-    too many redirects, URL_TOO_LARGE past ``max_bytes``. Any HTTP status is returned, not raised.
+    too many redirects, URL_TOO_LARGE past ``max_bytes`` (``truncate``: the body is cut there instead). A redirect
+    from https to http is refused. Any HTTP status is returned, not raised.
     """
     cap = config.max_bytes if max_bytes is None else max_bytes
     deadline = time.monotonic() + config.total_timeout_s
@@ -257,11 +264,15 @@ def safe_request(method: str, url: str, config: FetchConfig, *, body: bytes | No
                 if redirects > config.max_redirects:
                     raise UrlUnreachableError("the URL redirects too many times", url=url,
                                               max_redirects=config.max_redirects)
-                url = urljoin(url, location)
+                following = urljoin(url, location)
+                if urlsplit(url).scheme == "https" and urlsplit(following).scheme != "https":
+                    raise UrlForbiddenError("the URL redirects from https to plain http", url=following)
+                url = following
                 if status == 303:
                     method, body = "GET", None
                 continue
-            data = _read_capped(response, cap, deadline, url, check_head if 200 <= status < 300 else None)
+            data = _read_capped(response, cap, deadline, url, check_head if 200 <= status < 300 else None,
+                                truncate)
             return SafeResponse(url, status, {k.lower(): v for k, v in response.getheaders()}, data)
         except (OSError, http.client.HTTPException) as exc:   # timeouts, refused, reset, TLS, bad HTTP
             raise UrlUnreachableError("the URL could not be fetched", url=url, reason=type(exc).__name__) from exc

@@ -222,3 +222,62 @@ def test_bad_allowlist_is_a_config_error(monkeypatch):
     with pytest.raises(ConfigError):
         load_config(FetchConfig, "FETCH")
     assert fetch_mod.load_fetch_config  # the gateway's entry point exists
+
+
+def test_embedded_ipv4_tunnels_are_judged_by_what_they_hide():
+    import ipaddress
+
+    assert address_refused(ipaddress.ip_address("2002:0a00:0001::1")) == "private"       # 6to4 of 10.0.0.1
+    assert address_refused(ipaddress.ip_address("2002:a9fe:a9fe::1")) == "link_local"    # 6to4 of 169.254.169.254
+    assert address_refused(ipaddress.ip_address("2001:0:4136:e378:8000:63bf:3fff:fdd2")) == "teredo"
+
+
+def _self_signed(tmp_path):
+    """A certificate for 127.0.0.1 and a client context that trusts only it."""
+    import datetime
+    import ipaddress
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=1))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert_file, key_file)
+    return server_context, ssl.create_default_context(cafile=str(cert_file))
+
+
+def test_a_redirect_from_https_to_plain_http_is_forbidden(server, allowed, tmp_path):
+    server_context, client_context = _self_signed(tmp_path)
+
+    class Downgrade(_Handler):
+        def do_GET(self):
+            if self.path == "/secure.jpg":
+                self._send(200, JPEG)
+            else:
+                self._send(302, b"", Location=f"{server}/good.jpg")
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Downgrade)
+    httpd.socket = server_context.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        base = f"https://127.0.0.1:{httpd.server_address[1]}"
+        assert fetch_image(f"{base}/secure.jpg", allowed, context=client_context) == JPEG
+        with pytest.raises(UrlForbiddenError):
+            fetch_image(f"{base}/to-http", allowed, context=client_context)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

@@ -16,7 +16,7 @@ import pytest
 from idphoto.client import verify_webhook
 from services.gateway.fetch import FetchConfig
 from services.gateway.webhook_queue import WebhookQueue, backoff_s
-from services.gateway.webhooks import SIGNATURE_HEADER, WebhookConfig, event_body, sign
+from services.gateway.webhooks import SIGNATURE_HEADER, WebhookConfig, event_body, post_event, sign
 
 SECRET = b"tenant-webhook-secret"
 T0 = 1_800_000_000.0
@@ -176,3 +176,26 @@ def test_secret_and_body_are_not_shown(queue, receiver):
     delivery_id = queue.enqueue("t", receiver, SECRET, b"{}", now=time.time())
     shown = queue.get(delivery_id)
     assert "secret" not in shown and "body" not in shown
+
+
+def test_a_2xx_with_a_long_reply_is_a_delivery_not_a_failure():
+    class Chatty(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            reply = b"x" * (512 * 1024)                  # far past the 64 KiB the sender reads
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Chatty)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        result = post_event(f"http://127.0.0.1:{httpd.server_address[1]}/hook", SECRET, b"{}", ALLOW_LOOPBACK, t=1)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert result.ok and result.status_code == 200 and result.error == ""
