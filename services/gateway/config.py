@@ -42,7 +42,7 @@ class GatewayConfig(ServerConfig):
     def max_request_bytes(self) -> int:
         if self.max_request_mb:
             return self.max_request_mb * 1_000_000
-        return (self.max_upload_mb * 1_000_000 * 4 + 2) // 3 + 64 * 1024
+        return (self.max_upload_mb * 1_000_000 * 4 + 2) // 3 + 64 * 1024      # base64 of an upload, and room
 
     def validate(self) -> list[str]:
         problems = ServerConfig.validate(self)

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 import prometheus_client
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from idphoto.errors import IdPhotoError, ObjectNotFoundError
@@ -50,16 +50,16 @@ def create_http_app(store: ObjectStore, readiness: Readiness, rest: Transcoder |
                                  "details": {}}, status_code=403)
         try:
             meta = await asyncio.to_thread(store.stat, key)
-            data = await asyncio.to_thread(store.get, key)
+            path = await asyncio.to_thread(store.file_path, key)
         except IdPhotoError as exc:
             return _error(exc)
-        return Response(data, media_type=meta.content_type,
-                        headers={"Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff"})
+        return FileResponse(path, media_type=meta.content_type,    # streamed: archives are big
+                            headers={"Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff"})
 
     routes = [Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics),
               Route("/v1/files/{key:path}", download)]
     if rest is not None:
         routes += web_routes(rest)
-    max_upload = rest.max_file_bytes if rest is not None else 0
+    max_upload = max([rest.max_file_bytes, *(f for _, f in rest.method_limits.values())]) if rest is not None else 0
     return Starlette(routes=routes, middleware=middleware(cors_origins, max_request_bytes, max_upload),
                      exception_handlers=EXCEPTION_HANDLERS)

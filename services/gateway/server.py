@@ -76,6 +76,11 @@ def create_server(config: GatewayConfig, parts: GatewayParts) -> tuple[ServiceHo
     return host, host.port
 
 
+def as_base64_json(file_bytes: int) -> int:
+    """Room for a file of ``file_bytes`` as base64 in a JSON body."""
+    return (file_bytes * 4 + 2) // 3 + 64 * 1024
+
+
 def loopback_channel(config: GatewayConfig, port: int) -> grpc.aio.Channel:
     """A channel to this process's own gRPC port (the REST transcoder's way into the servicer)."""
     host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(config.host, config.host)
@@ -88,10 +93,13 @@ def loopback_channel(config: GatewayConfig, port: int) -> grpc.aio.Channel:
 def create_http(config: GatewayConfig, parts: GatewayParts, port: int) -> tuple[object, grpc.aio.Channel]:
     """The HTTP app with REST over a loopback channel to ``port``; close the channel when done."""
     channel = loopback_channel(config, port)
+    batch_file = parts.extra.batch.max_file_mb * 1_000_000
+    batch_body = as_base64_json(batch_file)            # a CSV or zip sent as JSON {"file": "<base64>"}
     rest = Transcoder(load_surface(), channel, max_body_bytes=config.max_request_bytes(),
-                      max_file_bytes=config.max_upload_mb * 1_000_000, timeout_s=config.rpc_timeout_s)
+                      max_file_bytes=config.max_upload_mb * 1_000_000, timeout_s=config.rpc_timeout_s,
+                      method_limits={"CreateBatch": (batch_body, batch_file)})
     app = create_http_app(parts.core.store, readiness_probe(parts), rest, cors_origins=config.cors_origins,
-                          max_request_bytes=config.max_request_bytes())
+                          max_request_bytes=max(config.max_request_bytes(), batch_body))
     return app, channel
 
 

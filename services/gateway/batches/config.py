@@ -8,7 +8,8 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class BatchConfig:
     max_items: int = 10_000            # rows of a CSV, entries of a zip, JSON items
-    max_file_mb: int = 200             # a CSV or zip sent to CreateBatch (also bounded by the gRPC message size)
+    max_file_mb: int = 60              # a CSV or zip sent to CreateBatch (REST too); within the gateway's gRPC
+                                       # message size (IDPHOTO_GATEWAY_MAX_MESSAGE_MB, 64) with room for the rest
     default_concurrency: int = 4       # items of one batch processed at once, unless the request asks for fewer
     max_concurrency: int = 32          # the most a request may ask for
     tenant_concurrency: int = 16       # batch items of one tenant processed at once, over all its batches

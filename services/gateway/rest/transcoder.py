@@ -76,12 +76,15 @@ class _Feed:
 class Transcoder:
     def __init__(self, surface: ApiSurface, channel: grpc.aio.Channel, *, max_body_bytes: int,
                  max_file_bytes: int = 0, timeout_s: float = 60.0, first_event_wait_s: float = 1.0,
-                 keepalive_s: float = 15.0) -> None:
+                 keepalive_s: float = 15.0, method_limits: dict[str, tuple[int, int]] | None = None) -> None:
+        """``method_limits``: RPC name -> (max body, max file) bytes for methods with caps of their own
+        (CreateBatch takes a larger file than UploadImage)."""
         self.surface = surface
         self.router = Router(surface.methods)
         self.channel = channel
         self.max_body_bytes = max_body_bytes
         self.max_file_bytes = max_file_bytes
+        self.method_limits = dict(method_limits or {})
         self.timeout_s = timeout_s
         self.first_event_wait_s = first_event_wait_s
         self.keepalive_s = keepalive_s
@@ -166,10 +169,13 @@ class Transcoder:
         return ((REQUEST_ID, request_id), *forwarded)
 
     # --- request bodies ----------------------------------------------------------------------------------
-    async def _chunks(self, request: Request) -> AsyncIterator[bytes]:
+    def _limits(self, route: Route) -> tuple[int, int]:
+        """(max body, max file) bytes of the route's method."""
+        return self.method_limits.get(route.method.name, (self.max_body_bytes, self.max_file_bytes))
+
+    async def _chunks(self, request: Request, route: Route) -> AsyncIterator[bytes]:
         """The body as it arrives, refused (413) as soon as it passes the limit, whatever Content-Length said."""
-        limit, refusal = errors.body_limit(request.headers.get("content-type", ""), self.max_body_bytes,
-                                           self.max_file_bytes)
+        limit, refusal = errors.body_limit(request.headers.get("content-type", ""), *self._limits(route))
         declared = request.headers.get("content-length", "")
         if limit and declared.isdigit() and int(declared) > limit:
             raise refusal
@@ -182,8 +188,8 @@ class Transcoder:
                 yield chunk
         request.state.body_done = True
 
-    async def _read_json(self, request: Request):
-        return load_json(b"".join([chunk async for chunk in self._chunks(request)]))
+    async def _read_json(self, request: Request, route: Route):
+        return load_json(b"".join([chunk async for chunk in self._chunks(request, route)]))
 
     def _body_kind(self, request: Request, route: Route) -> str:
         media_type = _media_type(request)
@@ -207,14 +213,15 @@ class Transcoder:
         if self._body_kind(request, route) == "multipart":
             messages = [m async for m in self._form_messages(request, route, path_vars, streaming=False)]
             return messages[0]
-        return build_request(route.method.input, route.binding, path_vars, query, await self._read_json(request))
+        body = await self._read_json(request, route)
+        return build_request(route.method.input, route.binding, path_vars, query, body)
 
     async def _form_messages(self, request: Request, route: Route, path_vars: dict[str, str],
                              streaming: bool) -> AsyncIterator:
         try:
             parser = MultipartParser(boundary_of(request.headers.get("content-type", "")))
-            form = FormMessages(route.method.input, route.binding, path_vars, streaming, self.max_file_bytes)
-            async for chunk in self._chunks(request):
+            form = FormMessages(route.method.input, route.binding, path_vars, streaming, self._limits(route)[1])
+            async for chunk in self._chunks(request, route):
                 for event in parser.feed(chunk):
                     for message in form.on_event(event):
                         yield message
@@ -229,7 +236,7 @@ class Transcoder:
         if self._body_kind(request, route) == "multipart":
             feed = _Feed(self._form_messages(request, route, path_vars, streaming=True))
         else:
-            body = await self._read_json(request)
+            body = await self._read_json(request, route)
             query = list(request.query_params.multi_items())
             feed = _Feed(_single(build_request(route.method.input, route.binding, path_vars, query, body)))
         # the deadline covers the client's upload too: slow links get ten times the unary deadline

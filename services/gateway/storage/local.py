@@ -99,6 +99,13 @@ class LocalStore(ObjectStore):
             raise ObjectNotFoundError(f"no object {key!r}", key=key) from exc
         return StoredObject(key=key, size=size, sha256=meta["sha256"], content_type=meta["content_type"])
 
+    def file_path(self, key: str) -> Path:
+        """Where the object's bytes are on disk (to stream them); ``ObjectNotFoundError`` if there is none."""
+        path = self._data_path(key)
+        if not path.is_file():
+            raise ObjectNotFoundError(f"object {key!r} not found", key=key)
+        return path
+
     def exists(self, key: str) -> bool:
         return self._data_path(key).is_file()
 
