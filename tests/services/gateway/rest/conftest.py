@@ -16,7 +16,8 @@ BATCH_MAX_FILE_MB = 6
 def mesh(tmp_path_factory):
     with isolated_mesh(tmp_path_factory, "rest", gateway_workers=1,
                        env={"IDPHOTO_GATEWAY_MAX_UPLOAD_MB": str(MAX_UPLOAD_MB),
-                            "IDPHOTO_GATEWAY_MAX_INLINE_MB": "1", "IDPHOTO_BATCH_MAX_FILE_MB": str(BATCH_MAX_FILE_MB)}) as mesh:
+                            "IDPHOTO_GATEWAY_MAX_INLINE_MB": "1",
+                            "IDPHOTO_BATCH_MAX_FILE_MB": str(BATCH_MAX_FILE_MB)}) as mesh:
         yield mesh
 
 
