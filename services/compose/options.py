@@ -16,7 +16,10 @@ FORMATS = {"jpg": "jpg", "jpeg": "jpg", "png": "png"}
 
 def check_options(options: RenderOptions) -> RenderOptions:
     """The options with the format normalised; ``InvalidOptionError``/``PaperNotFoundError`` naming the field."""
-    parse_background(options.background)
+    try:
+        parse_background(options.background)
+    except InvalidOptionError as exc:               # a bad colour inside it is still the background's fault
+        raise InvalidOptionError(exc.message, **{**exc.details, "option": "background"}) from exc
     for name in ADJUST_RANGES:
         check_adjustment(name, getattr(options, name))
     fmt = FORMATS.get((options.format or "jpg").lower())

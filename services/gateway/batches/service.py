@@ -55,20 +55,29 @@ class BatchService:
         if given.webhook_url:
             check_webhook_url(given.webhook_url, self.allow_networks)
         source, inputs = self._parse(given)
-        batch_id, fresh = self.batches.reserve(tenant, given.idempotency_key)
+        upload_keys = {i.index: self.uploads.get(i.upload_id, tenant).key for i in inputs if i.upload_id}
+        batch_id, fresh = self.batches.reserve(tenant, given.idempotency_key)   # after every check that can fail
         if not fresh:
             return self.batches.get(batch_id, tenant, attempts=40)
-        items = [self._item(tenant, batch_id, item) for item in inputs]
+        try:
+            self._store(tenant, batch_id, source, inputs, upload_keys, given)
+        except BaseException:
+            self.batches.release(tenant, given.idempotency_key, batch_id)      # a retry may use the key again
+            raise
+        self.runner.advance(batch_id)                     # the first items start now, not at the next sweep
+        return self.batches.get(batch_id)
+
+    def _store(self, tenant: str, batch_id: str, source: str, inputs: list[ItemInput], upload_keys: dict[int, str],
+               given: BatchInput) -> None:
+        if self.retention is not None:                    # first: inline images stored below are covered too
+            self.retention.track(f"t/{tenant}/batches/{batch_id}/", self.batches.key(batch_id),
+                                 time.time() + self.batches.retention_s)
+        items = [self._item(tenant, batch_id, item, upload_keys.get(item.index, "")) for item in inputs]
         record = BatchRecord(id=batch_id, tenant=tenant, state=BatchState.RUNNING, source=source,
                              spec_id=given.spec_id, total=len(items),
                              max_concurrency=self.config.concurrency(given.max_concurrency),
                              webhook_url=given.webhook_url, idempotency_key=given.idempotency_key)
         self.batches.create(record, items)
-        if self.retention is not None:
-            self.retention.track(f"t/{tenant}/batches/{batch_id}/", self.batches.key(batch_id),
-                                 time.time() + self.batches.retention_s)
-        self.runner.advance(batch_id)                     # the first items start now, not at the next sweep
-        return self.batches.get(batch_id)
 
     def _parse(self, given: BatchInput) -> tuple[str, list[ItemInput]]:
         limits = IntakeLimits(max_items=self.config.max_items, max_entry_bytes=self.max_entry_bytes)
@@ -82,13 +91,11 @@ class BatchService:
         parse = parse_zip if kind == "zip" else parse_csv
         return kind, parse(given.file, default_spec_id=given.spec_id, defaults=defaults, limits=limits)
 
-    def _item(self, tenant: str, batch_id: str, item: ItemInput) -> ItemRecord:
-        upload_key = ""
+    def _item(self, tenant: str, batch_id: str, item: ItemInput, upload_key: str) -> ItemRecord:
+        """The item's record; an inline image or zip entry is stored under the batch (``upload_key`` otherwise)."""
         if item.image:
             upload_key = f"t/{tenant}/batches/{batch_id}/inputs/{item.index:05d}"
             self.store.put(upload_key, item.image, "application/octet-stream")
-        elif item.upload_id:
-            upload_key = self.uploads.get(item.upload_id, tenant).key
         return ItemRecord(index=item.index, row=item.row, spec_id=item.spec_id, options=options_to_dict(item.options),
                           external_id=item.external_id or item.filename, image_url=item.image_url,
                           upload_key=upload_key)

@@ -23,6 +23,7 @@ import redis
 from idphoto.errors import BatchNotFoundError, InvalidOptionError
 from services.gateway.batches.model import BatchRecord, BatchState, ItemRecord, encode_fields
 from services.gateway.jobs.paging import Cursor, decode_token, encode_token
+from services.gateway.jobs.scripts import RELEASE_IDEMPOTENCY
 
 _CHUNK = 500
 
@@ -38,6 +39,7 @@ class BatchStore:
         self.prefix = prefix
         self.retention_s = int(retention_s)
         self.events_maxlen = int(events_maxlen)
+        self._release = redis_client.register_script(RELEASE_IDEMPOTENCY)
 
     # --- keys --------------------------------------------------------------------------------------------
     def key(self, batch_id: str) -> str:
@@ -69,6 +71,11 @@ class BatchStore:
         if self.redis.set(idem, batch_id, nx=True, ex=self.retention_s):
             return batch_id, True
         return str(self.redis.get(idem) or ""), False
+
+    def release(self, tenant: str, idempotency_key: str, batch_id: str) -> None:
+        """Forget ``idempotency_key`` if it still names ``batch_id`` (its batch was never stored)."""
+        if idempotency_key:
+            self._release(keys=[self._idem(tenant, idempotency_key)], args=[batch_id])
 
     def create(self, record: BatchRecord, items: list[ItemRecord]) -> BatchRecord:
         """Store a new RUNNING batch (its id from ``reserve``) with its items, and mark it active."""

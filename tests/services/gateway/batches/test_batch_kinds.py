@@ -133,3 +133,23 @@ def test_webhook_url_at_a_literal_private_address_is_refused_up_front(parts):
         parts.core.batches.create(TENANT, BatchInput(items=(ItemInput(
             index=0, row=1, spec_id="us-passport", options=RenderOptions(), image_url="https://example.com/a.jpg"),),
             webhook_url="http://10.0.0.7/hook"))
+
+
+def test_a_refused_create_leaves_its_idempotency_key_free(parts):
+    from idphoto.errors import UploadNotFoundError
+
+    bad = ItemInput(index=0, row=1, spec_id="us-passport", options=RenderOptions(), upload_id="no-such-upload")
+    with pytest.raises(UploadNotFoundError):
+        parts.core.batches.create(TENANT, BatchInput(items=(bad,), idempotency_key="retry-me"))
+    good = ItemInput(index=0, row=1, spec_id="us-passport", options=RenderOptions(), image=astronaut_bytes("JPEG"))
+    batch = parts.core.batches.create(TENANT, BatchInput(items=(good,), idempotency_key="retry-me"))
+    assert batch.total == 1 and parts.core.batches.list(TENANT)[0][0].id == batch.id
+    tracked = parts.redis.zscore(f"{parts.jobs_config.key_prefix}:retention", f"t/{TENANT}/batches/{batch.id}/")
+    assert tracked is not None                          # its stored inline image will be deleted with it
+
+
+def test_a_bad_background_cell_is_reported_in_the_background_column(parts):
+    table = b"image_url,spec_id,background\nhttps://example.com/a.jpg,us-passport,#12345z\n"
+    with pytest.raises(BatchInvalidError) as caught:
+        parts.core.batches.create(TENANT, BatchInput(file=table))
+    assert [(e["row"], e["column"]) for e in caught.value.details["errors"]] == [(2, "background")]
