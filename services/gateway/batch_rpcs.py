@@ -46,7 +46,7 @@ class BatchRpcs:
     """Needs ``self.core`` (GatewayCore with ``batches``) and ``self._tenant_of(context)``."""
 
     def _batch(self, batch) -> batch_pb2.Batch:
-        outputs = [{**o, "url": self.core.store.url(o["key"])} for o in batch.outputs]
+        outputs = self.core.with_urls(batch.outputs)
         deliveries = self.core.deliveries(batch.id) if batch.webhook_url else []
         return batch_to_proto(batch, outputs, deliveries, self.core.batches.batches.retention_s)
 

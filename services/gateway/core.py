@@ -190,4 +190,9 @@ class GatewayCore:
 
     def output_urls(self, job: JobRecord) -> list[dict]:
         """The job's outputs (kind, key, content_type, width_px, height_px, size_bytes) with fresh URLs."""
-        return [{**output, "url": self.store.url(output["key"])} for output in job.outputs]
+        return self.with_urls(job.outputs)
+
+    def with_urls(self, outputs: list[dict]) -> list[dict]:
+        """``outputs`` with a fresh download URL each and the time it stops working."""
+        expires = time.time() + self.store.default_expiry_s
+        return [{**output, "url": self.store.url(output["key"]), "url_expire_time": expires} for output in outputs]

@@ -3,6 +3,7 @@ clients, real Redis, local object store."""
 
 import io
 import threading
+import time
 
 import grpc
 import pytest
@@ -82,6 +83,8 @@ def test_upload_create_watch_finalize_through_grpc(parts, worker_thread):
     img = Image.open(io.BytesIO(data))
     assert img.size == (600, 600) and round(img.info["dpi"][0]) == 300
     assert img.convert("RGB").getpixel((2, 2))[2] > 150            # blue background
+    valid_for = photo.url_expire_time.ToSeconds() - time.time()       # the link says when it stops working
+    assert parts.core.store.default_expiry_s - 60 < valid_for <= parts.core.store.default_expiry_s
     assert done.id in {j.id for j in listed.jobs}
     assert specs.total_size >= 2 and all(s.country == "germany" for s in specs.specs)
 
