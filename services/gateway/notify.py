@@ -1,4 +1,5 @@
-"""Webhook events of jobs and batches: the event body, the tenant's signing secret and a queued delivery.
+"""Webhook events of jobs and batches: the event body, the tenant's signing secret and a queued delivery. The
+queue keeps no copy of the secret: it is looked up from the tenant record when each attempt is signed.
 
 Each tenant has one webhook secret, kept in its record (``{prefix}:auth:tenant:{tenant}``, field
 ``webhook_secret``): ``idphoto keys create`` prints it with a new key, ``idphoto keys webhook-secret`` shows it.
@@ -25,6 +26,11 @@ def tenant_webhook_secret(redis_client: redis.Redis, prefix: str, tenant: str) -
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+def secret_lookup(redis_client: redis.Redis, prefix: str):
+    """tenant -> its webhook secret (for ``WebhookQueue(secret_for=…)``)."""
+    return lambda tenant: tenant_webhook_secret(redis_client, prefix, tenant)
+
+
 class Notifier:
     def __init__(self, queue: WebhookQueue, prefix: str) -> None:
         self.queue = queue
@@ -33,8 +39,8 @@ class Notifier:
     def send(self, tenant: str, url: str, event_type: str, subject: str, data: dict[str, Any], dedupe: str) -> str:
         """Queue one signed event (once per ``dedupe``); returns the delivery id."""
         body = event_body(event_type, subject, data)
-        secret = tenant_webhook_secret(self.queue.redis, self.prefix, tenant)
-        return self.queue.enqueue(tenant, url, secret, body, subject=subject, event_type=event_type,
+        tenant_webhook_secret(self.queue.redis, self.prefix, tenant)        # made now if the tenant has none
+        return self.queue.enqueue(tenant, url, None, body, subject=subject, event_type=event_type,
                                   dedupe=f"{subject}:{event_type}:{dedupe}")
 
     def deliveries(self, subject: str) -> list[dict[str, Any]]:

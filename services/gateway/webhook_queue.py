@@ -3,7 +3,7 @@
 Keys (``<prefix>`` is the queue's key prefix):
 
 * ``<prefix>:webhooks:due`` — sorted set of delivery ids scored by the unix time they are due;
-* ``<prefix>:webhooks:d:<id>`` — hash: tenant, url, secret (hex), body (base64), subject, state
+* ``<prefix>:webhooks:d:<id>`` — hash: tenant, url, body (base64), subject, type, state
   (``pending`` | ``delivered`` | ``failed``), attempts, created, last_status, last_error;
 * ``<prefix>:webhooks:d:<id>:attempts`` — list of JSON attempt records ``{attempt, status_code, time, error}``;
 * ``<prefix>:webhooks:s:<subject>`` — list of the delivery ids of one job or batch (its ``webhook_deliveries``).
@@ -21,6 +21,7 @@ import json
 import random
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -60,8 +61,10 @@ def backoff_s(attempt: int, config: WebhookConfig, rng: random.Random | None = N
 
 class WebhookQueue:
     def __init__(self, redis_client: redis.Redis, fetch_config: FetchConfig, config: WebhookConfig | None = None,
-                 prefix: str = "idphoto", rng: random.Random | None = None) -> None:
+                 prefix: str = "idphoto", rng: random.Random | None = None,
+                 secret_for: Callable[[str], bytes | str] | None = None) -> None:
         self.redis = redis_client
+        self.secret_for = secret_for                # tenant -> its webhook secret, looked up at send time
         self.config = config or WebhookConfig()
         self.fetch_config = dataclasses.replace(
             fetch_config, connect_timeout_s=self.config.timeout_s, read_timeout_s=self.config.timeout_s,
@@ -85,7 +88,7 @@ class WebhookQueue:
         return f"{self.prefix}:webhooks:s:{subject}"
 
     # --- producing ----------------------------------------------------------------------------------------
-    def enqueue(self, tenant: str, url: str, secret: bytes | str, body: bytes, *, subject: str = "",
+    def enqueue(self, tenant: str, url: str, secret: bytes | str | None, body: bytes, *, subject: str = "",
                 event_type: str = "", dedupe: str = "", now: float | None = None) -> str:
         """Queue ``body`` for ``url`` (due at once); returns the delivery id. ``subject`` is the job/batch id.
 
@@ -97,12 +100,12 @@ class WebhookQueue:
             once = f"{self.prefix}:webhooks:once:{dedupe}"
             if not self.redis.set(once, delivery_id, nx=True, ex=self.config.retention_s):
                 return _text(self.redis.get(once) or "")
-        secret_bytes = secret.encode() if isinstance(secret, str) else bytes(secret)
+        secret_hex = "" if secret is None else (secret.encode() if isinstance(secret, str) else bytes(secret)).hex()
         key = self._delivery(delivery_id)
         ttl = self.config.retention_s
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(key, mapping={
-            "tenant": tenant, "url": url, "secret": secret_bytes.hex(), "subject": subject, "type": event_type,
+            "tenant": tenant, "url": url, "secret": secret_hex, "subject": subject, "type": event_type,
             "body": base64.b64encode(body).decode(), "state": "pending", "attempts": 0, "created": repr(now),
             "last_status": "", "last_error": "",
         })
@@ -133,10 +136,19 @@ class WebhookQueue:
             self.redis.zrem(self._due, delivery_id)
             return AttemptResult(0, "EXPIRED")
         body = base64.b64decode(fields["body"])
-        result = post_event(fields["url"], bytes.fromhex(fields["secret"]), body, self.fetch_config,
+        result = post_event(fields["url"], self._secret(fields), body, self.fetch_config,
                             t=int(now), delivery_id=delivery_id)
         self._record(delivery_id, attempt, now, result)
         return result
+
+    def _secret(self, fields: dict[str, str]) -> bytes | str:
+        """The delivery's own secret, or (``secret=None`` at enqueue) the tenant's current one: then no copy of it
+        sits in the queue, and a rotated secret signs every later attempt."""
+        if fields.get("secret"):
+            return bytes.fromhex(fields["secret"])
+        if self.secret_for is None:
+            raise ValueError("a delivery without a secret needs a queue with secret_for")
+        return self.secret_for(fields["tenant"])
 
     def _record(self, delivery_id: str, attempt: int, now: float, result: AttemptResult) -> None:
         key = self._delivery(delivery_id)

@@ -21,7 +21,7 @@ from services.gateway.config import GatewayConfig
 from services.gateway.core import GatewayCore, GatewayLimits
 from services.gateway.fetch import FetchConfig
 from services.gateway.jobs.config import JobsConfig, connect, create_job_store, create_work_queue
-from services.gateway.notify import Notifier
+from services.gateway.notify import Notifier, secret_lookup
 from services.gateway.ratelimit import RateLimiter
 from services.gateway.retention import RetentionIndex
 from services.gateway.storage.base import ObjectStore
@@ -79,7 +79,8 @@ def assemble(config: GatewayConfig, jobs_config: JobsConfig, client: redis.Redis
     jobs, queue = create_job_store(jobs_config, client), create_work_queue(jobs_config, client)
     retention = RetentionIndex(client, prefix)
     uploads = UploadStore(client, store, jobs_config.retention_s, prefix, retention=retention)
-    webhooks = WebhookQueue(client, extra.fetch, extra.webhooks, prefix=prefix)
+    webhooks = WebhookQueue(client, extra.fetch, extra.webhooks, prefix=prefix,
+                            secret_for=secret_lookup(client, prefix))
     notifier = Notifier(webhooks, prefix)
     batches = BatchStore(client, prefix, jobs_config.retention_s, jobs_config.events_maxlen)
     runner = BatchRunner(RunnerParts(batches, jobs, queue, store, extra.batch, retention, notifier))

@@ -78,3 +78,14 @@ def test_the_concurrent_job_quota_is_given_back_when_a_job_settles(parts, harnes
     assert parts.core.get_job(TENANT, first.id).state == JobState.PREVIEW_READY
     assert parts.core.create_job(TENANT, "us-passport", RenderOptions(), image=photo, quota_key="key_1")
     assert settled_queue(redis_client, key_prefix).pending_count() == 0
+
+
+def test_queued_deliveries_hold_no_copy_of_the_secret(parts):
+    parts.core.notifier.send(TENANT, "https://hooks.example.com/x", "job.succeeded", "job-1", {"job_id": "job-1"},
+                             dedupe="1")
+    prefix = parts.jobs_config.key_prefix
+    for key in parts.redis.keys(f"{prefix}:webhooks:d:*"):
+        if parts.redis.type(key) == "hash":
+            assert parts.redis.hget(key, "secret") == ""
+    secret = tenant_webhook_secret(parts.redis, prefix, TENANT)
+    assert parts.webhooks.secret_for(TENANT) == secret
