@@ -24,11 +24,12 @@ class BatchState(str, Enum):
 ITEM_DONE = frozenset({"succeeded", "failed", "cancelled"})
 
 
-def final_state(succeeded: int, failed: int, cancelled: bool) -> BatchState:
-    """The state a batch ends in."""
+def final_state(total: int, succeeded: int, cancelled: bool) -> BatchState:
+    """The state a batch ends in: CANCELLED when CancelBatch stopped something, else SUCCEEDED only when every
+    item succeeded (an item cancelled on its own is not a success), PARTIAL when some did, FAILED when none did."""
     if cancelled:
         return BatchState.CANCELLED
-    if failed == 0:
+    if succeeded == total:
         return BatchState.SUCCEEDED
     return BatchState.PARTIAL if succeeded else BatchState.FAILED
 

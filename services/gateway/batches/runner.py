@@ -196,7 +196,7 @@ class BatchRunner:
         outputs = [{"kind": "results_csv", "key": f"{prefix}/results.csv", "content_type": "text/csv",
                     "width_px": 0, "height_px": 0, "size_bytes": len(table)},
                    store_archive(items, self.p.store, f"{prefix}/archive.zip")]
-        state = final_state(batch.succeeded, batch.failed, batch.cancel_requested and batch.cancelled > 0)
+        state = final_state(batch.total, batch.succeeded, batch.cancel_requested and batch.cancelled > 0)
         ended = dataclasses.replace(batch, state=state, outputs=outputs, finish_time=time.time(), running=0)
         if batch.webhook_url and self.p.notifier is not None:   # queued first: a crash before the update redoes
             self.p.notifier.send(batch.tenant, batch.webhook_url, "batch.completed", batch.id,   # both, once
