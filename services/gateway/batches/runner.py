@@ -189,6 +189,7 @@ class BatchRunner:
     # --- the end -----------------------------------------------------------------------------------------
     def _finish(self, batch: BatchRecord) -> None:
         items = self.p.batches.items(batch.id)
+        self.p.jobs.touch(i.job_id for i in items if i.job_id)     # the photos live as long as the batch's links
         prefix = f"t/{batch.tenant}/batches/{batch.id}"
         expiry = max(60, self.p.batches.retention_s)
         table = results_csv(items, lambda key: self.p.store.url(key, expires_s=expiry))

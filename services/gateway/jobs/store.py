@@ -150,6 +150,14 @@ class JobStore:
                                     state=record.state.value)
         raise InvalidStateError("the job kept changing state while being cancelled", job_id=job_id)
 
+    def touch(self, job_ids: Iterable[str]) -> None:
+        """Give these jobs (and so their files, see services.gateway.retention) the full retention again."""
+        pipe = self.redis.pipeline(transaction=False)
+        for job_id in job_ids:
+            pipe.expire(self.keys.job(job_id), self.retention_s)
+            pipe.expire(self.keys.events(job_id), self.retention_s)
+        pipe.execute()
+
     def cancel_requested(self, job_id: str) -> bool:
         value = self.redis.hget(self.keys.job(job_id), "cancel_requested")
         if value is None and not self.redis.exists(self.keys.job(job_id)):

@@ -153,3 +153,15 @@ def test_a_bad_background_cell_is_reported_in_the_background_column(parts):
     with pytest.raises(BatchInvalidError) as caught:
         parts.core.batches.create(TENANT, BatchInput(file=table))
     assert [(e["row"], e["column"]) for e in caught.value.details["errors"]] == [(2, "background")]
+
+
+def test_a_finished_batch_gives_its_child_jobs_the_full_retention_again(parts, harness):
+    data = _zip({"a.jpg": astronaut_bytes("JPEG")})
+    service = parts.core.batches
+    batch = service.create(TENANT, BatchInput(file=data, spec_id="us-passport"))
+    job_id = service.get(TENANT, batch.id).running_items and service.items(TENANT, batch.id)[0][0].job_id
+    harness.worker.run_once(None)
+    key = parts.core.jobs.keys.job(job_id)
+    parts.redis.expire(key, 5)                              # as if the job had finished long ago
+    harness.drive(_finished(service, batch.id))
+    assert parts.redis.ttl(key) > parts.core.jobs.retention_s - 30
