@@ -1,8 +1,8 @@
 """`make bench` (second part): the mesh against the in-process pipeline, measured in one run.
 
 Prints: the same photo in-process vs through the full mesh (p50/p95 and the ratio), Stage B / Stage A through the
-mesh, throughput with 1/2/4/8 concurrent clients, and raw-tensor vs PNG transport of the pixels that travel
-between services. Not a test: it asserts nothing.
+mesh, throughput with 1/2/4/8 concurrent clients and of one CSV batch of image URLs, and raw-tensor vs PNG
+transport of the pixels that travel between services. Not a test: it asserts nothing.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import statistics
 import tempfile
 import threading
 import time
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import cv2
@@ -111,20 +113,47 @@ def transport(side: int = 1200, repeats: int = 20) -> tuple[float, float]:
     return out[0], out[1]
 
 
+class QuietFiles(SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+def batch_rate(client: IdPhotoClient, data: bytes, items: int) -> float:
+    """Items per second of one CSV batch of ``items`` URLs served from loopback (fetch, Stage A + B, archive)."""
+    with tempfile.TemporaryDirectory() as folder:
+        Path(folder, "p.jpg").write_bytes(data)
+        server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietFiles, directory=folder))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        table = "image_url,spec_id\n" + "".join(f"{base}/p.jpg,us-passport\n" for _ in range(items))
+        try:
+            start = time.perf_counter()
+            batch = client.wait_batch(client.create_batch(table.encode()).id, timeout_s=600)
+            elapsed = time.perf_counter() - start
+        finally:
+            server.shutdown()
+    if batch.succeeded != items:
+        raise SystemExit(f"bench batch ended {batch.state} with {batch.succeeded}/{items} succeeded")
+    return items / elapsed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=8)
     parser.add_argument("--jobs-each", type=int, default=2)
+    parser.add_argument("--batch-items", type=int, default=16)
     args = parser.parse_args()
     big, small = _jpeg(3464), _jpeg(720)
     local = in_process(big, args.repeats)
     with tempfile.TemporaryDirectory() as tmp:
-        mesh = Mesh(MeshOptions(grpc_port=0, http_port=0, data_dir=Path(tmp), gateway_workers=2, log_level="WARNING"))
+        mesh = Mesh(MeshOptions(grpc_port=0, http_port=0, data_dir=Path(tmp), gateway_workers=2, log_level="WARNING",
+                                env={"IDPHOTO_FETCH_ALLOW_NETWORKS": "127.0.0.1/32"}))
         endpoints = mesh.start()
         try:
             client = IdPhotoClient(endpoints.grpc_target, timeout_s=120)
             whole, stage_a, stage_b = through_mesh(client, big, args.repeats)
             rates = {c: throughput(client, small, c, args.jobs_each) for c in (1, 2, 4, 8)}
+            batch = batch_rate(client, small, args.batch_items)
         finally:
             mesh.stop()
     raw_ms, png_ms = transport()
@@ -137,6 +166,8 @@ def main() -> None:
     print("\n== throughput, 0.5 MP sample, 2 worker processes (jobs/s)")
     for c, rate in rates.items():
         print(f"  {c} concurrent clients: {rate:.2f}")
+    print(f"  one CSV batch of {args.batch_items} image URLs: {batch:.2f} items/s"
+          f" (batch / 4 concurrent clients = {batch / rates[4]:.2f})")
     print(f"\n== transport of a 1200x1500 region + matte, one way: raw tensor {raw_ms:.1f} ms, PNG {png_ms:.1f} ms"
           f" (PNG / raw = {png_ms / raw_ms:.1f})")
 

@@ -12,6 +12,7 @@ import json
 import sys
 
 import grpc
+import prometheus_client
 import uvicorn
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -19,6 +20,7 @@ from idphoto.errors import ConfigError, ServiceUnavailableError
 from idphoto.log import configure_logging, get_logger
 from idphoto.rpc.server import ServerConfig, ServiceHost, create_host, section
 from idphoto.v1 import idphoto_pb2, idphoto_pb2_grpc
+from services.gateway.backlog import BacklogCollector
 from services.gateway.config import GatewayConfig
 from services.gateway.http import create_http_app
 from services.gateway.rest.descriptors import load_surface
@@ -103,7 +105,16 @@ def create_http(config: GatewayConfig, parts: GatewayParts, port: int) -> tuple[
     return app, channel
 
 
+def register_backlog(parts: GatewayParts, registry=prometheus_client.REGISTRY) -> BacklogCollector:
+    """The backlog gauges on /metrics (once per process)."""
+    jobs = parts.jobs_config
+    collector = BacklogCollector(parts.redis, jobs.key_prefix, jobs.work_stream, jobs.work_group)
+    registry.register(collector)
+    return collector
+
+
 async def run_gateway(config: GatewayConfig, parts: GatewayParts) -> None:
+    register_backlog(parts)
     host, port = create_server(config, parts)
     app, channel = create_http(config, parts, port)
     http = uvicorn.Server(uvicorn.Config(app, host=config.http_host, port=config.http_port, log_level="warning",
