@@ -79,7 +79,7 @@ def test_unknown_spec_and_bad_options_use_the_error_table(http):
     assert_error(http.post("/v1/jobs", json={"uploadId": "nope", "specId": "us-passport"}), 404, "UPLOAD_NOT_FOUND")
     bad_colour = http.post("/v1/jobs", json={"uploadId": "x", "specId": "us-passport",
                                              "options": {"background": "plaid"}})
-    assert assert_error(bad_colour, 400, "INVALID_OPTION")["details"]["option"] == "color"
+    assert assert_error(bad_colour, 400, "INVALID_OPTION")["details"]["option"] == "background"
     assert_error(http.get("/v1/specs", params={"pageToken": "zz"}), 400, "INVALID_OPTION")
 
 
