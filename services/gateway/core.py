@@ -98,12 +98,12 @@ class GatewayCore:
             self.limiter.acquire(quota_key, job_id)
             extra["quota_key"] = quota_key
         job, created = self.jobs.create(tenant, spec_id, stored, upload_key, idempotency_key or None,
-                                        extra={**extra, "webhook_url": webhook_url}, job_id=job_id)
+                                        extra={**extra, "webhook_url": webhook_url}, job_id=job_id,
+                                        work=self.queue.item_spec("stage_a", {"finalize": bool(finalize)}))
         if not created and quota_key and self.limiter is not None:
             self.limiter.release(quota_key, job_id)       # the earlier job was returned: nothing new runs
         if created:
             self._track(job)
-            self.queue.enqueue(job.id, "stage_a", {"finalize": bool(finalize)})
         return job
 
     def _source(self, tenant: str, upload_id: str, image: bytes, image_url: str) -> tuple[str, dict]:

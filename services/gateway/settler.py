@@ -86,7 +86,7 @@ class Settler:
                 self.runner.advance(job.batch_id)
         elif job.webhook_url and self.notifier is not None:
             self._notify(job, state, entry_id or repr(job.update_time))
-        if self.retention is not None:
+        if self.retention is not None and not job.batch_id:       # a batch's child: the batch governs its files
             self.retention.track(f"t/{job.tenant}/jobs/{job.id}/", self.jobs.keys.job(job.id),
                                  time.time() + self.jobs.retention_s)
 

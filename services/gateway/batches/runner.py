@@ -178,12 +178,11 @@ class BatchRunner:
         options = {**item.options, "finalize": True, "upload_id": ""}
         extra = {"batch_id": batch.id, "item": item.index, "image_url": item.image_url}
         job, created = self.p.jobs.create(batch.tenant, item.spec_id, options, item.upload_key,
-                                          f"batch:{batch.id}:{item.index}", extra=extra)
-        if created:
-            if self.p.retention is not None:
-                self.p.retention.track(f"t/{batch.tenant}/jobs/{job.id}/", self.p.jobs.keys.job(job.id),
-                                       time.time() + self.p.jobs.retention_s)
-            self.p.queue.enqueue(job.id, "stage_a", {"finalize": True})
+                                          f"batch:{batch.id}:{item.index}", extra=extra,
+                                          work=self.p.queue.item_spec("stage_a", {"finalize": True}))
+        if created and self.p.retention is not None:   # the job's files live as long as its batch
+            self.p.retention.track(f"t/{batch.tenant}/jobs/{job.id}/", self.p.batches.key(batch.id),
+                                   time.time() + self.p.batches.retention_s)
         return job.id
 
     # --- the end -----------------------------------------------------------------------------------------

@@ -28,6 +28,15 @@ class WorkItem:
     deliveries: int
 
 
+@dataclass(frozen=True)
+class WorkItemSpec:
+    """A work item not queued yet: appended by the job store's create script together with its job."""
+
+    stream: str
+    task: str
+    payload: dict[str, Any]
+
+
 def too_many_attempts(deliveries: int, max_attempts: int) -> bool:
     """True when an item delivered ``deliveries`` times has used up its ``max_attempts``: give up on it."""
     return deliveries > max_attempts
@@ -54,6 +63,12 @@ class WorkQueue:
         except redis.ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
+
+    def item_spec(self, task: Task, payload: dict[str, Any] | None = None) -> WorkItemSpec:
+        """The item to queue atomically with a new job (``JobStore.create(work=...)``)."""
+        if task not in TASKS:
+            raise ValueError(f"unknown task {task!r} (expected one of {', '.join(TASKS)})")
+        return WorkItemSpec(self.stream, task, payload or {})
 
     def enqueue(self, job_id: str, task: Task, payload: dict[str, Any] | None = None) -> str:
         if task not in TASKS:

@@ -6,15 +6,16 @@ queue of services.gateway.settler.
 """
 
 CREATE = """
--- KEYS: job hash, events stream, tenant index, [idempotency key]
--- ARGV: job id, now, retention_s, events maxlen, prune scores below, then hash field/value pairs
-if KEYS[4] then
+-- KEYS: job hash, events stream, tenant index, idempotency key, work stream (the last two: '' = none)
+-- ARGV: job id, now, retention_s, events maxlen, prune scores below, work task, work payload,
+--       then hash field/value pairs
+if KEYS[4] ~= '' then
   local existing = redis.call('GET', KEYS[4])
   if existing then return {'EXISTS', existing} end
   redis.call('SET', KEYS[4], ARGV[1], 'EX', ARGV[3])
 end
 local fields = {}
-for i = 6, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 8, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'kind', 'created', 'state', 'QUEUED', 'stage', '',
@@ -23,6 +24,10 @@ redis.call('EXPIRE', KEYS[2], ARGV[3])
 redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[5])
 redis.call('EXPIRE', KEYS[3], ARGV[3])
+if KEYS[5] ~= '' then
+  -- the job's first work item, in the same step: a job is never created without one
+  redis.call('XADD', KEYS[5], '*', 'job_id', ARGV[1], 'task', ARGV[6], 'payload', ARGV[7])
+end
 return {'CREATED', ARGV[1]}
 """
 

@@ -31,6 +31,7 @@ from services.gateway.jobs.model import (
     sources_of,
 )
 from services.gateway.jobs.paging import Cursor, decode_token, encode_token
+from services.gateway.jobs.queue import WorkItemSpec
 
 MAX_PAGE_SIZE = 1000
 CREATE_EXTRA = frozenset({"batch_id", "item", "image_url", "webhook_url", "quota_key"})
@@ -62,11 +63,12 @@ class JobStore:
     # --- create / read -------------------------------------------------------------------------------------
     def create(self, tenant: str, spec_id: str, options: dict, upload_key: str,
                idempotency_key: str | None = None, extra: dict[str, str] | None = None,
-               job_id: str | None = None) -> tuple[JobRecord, bool]:
+               job_id: str | None = None, work: WorkItemSpec | None = None) -> tuple[JobRecord, bool]:
         """A new QUEUED job, or the job this tenant already created with ``idempotency_key`` (then False).
 
         ``extra``: more hash fields (batch_id, item, image_url, webhook_url, quota_key); ``job_id``: the id to use
-        (e.g. one a quota slot was taken for), else a fresh one."""
+        (e.g. one a quota slot was taken for), else a fresh one; ``work``: the first work item, appended to its
+        stream in the same atomic step as the job (only when the job is new)."""
         if not tenant:
             raise InvalidOptionError("tenant must not be empty")
         idem_key = self.keys.idempotency(tenant, idempotency_key) if idempotency_key else None
@@ -78,9 +80,10 @@ class JobStore:
                       "options": json.dumps(options or {}, sort_keys=True), "upload_key": upload_key,
                       "progress": "0.0", "attempts": "0", "create_time": repr(now), "update_time": repr(now),
                       **{k: str(v) for k, v in (extra or {}).items() if k in CREATE_EXTRA}}
-            args = [job_id, repr(now), self.retention_s, self.events_maxlen, repr(now - self.retention_s)]
+            args = [job_id, repr(now), self.retention_s, self.events_maxlen, repr(now - self.retention_s),
+                    work.task if work else "", json.dumps(work.payload if work else {}, sort_keys=True)]
             status, found_id = (_text(v) for v in self._create(
-                keys=keys + ([idem_key] if idem_key else []),
+                keys=keys + [idem_key or "", work.stream if work else ""],
                 args=args + [item for pair in fields.items() for item in pair]))
             if status == "CREATED":
                 return self.get(job_id), True

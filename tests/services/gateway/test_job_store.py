@@ -235,3 +235,12 @@ def test_works_with_a_bytes_client(redis_url, key_prefix):
     assert [e.kind for e in store.events(job.id)] == ["created", "state"]
     assert [j.id for j in store.list("t1")[0]] == [job.id]
     client.close()
+
+
+def test_a_new_job_and_its_first_work_item_are_one_step(job_store, work_queue):
+    work = work_queue.item_spec("stage_a", {"finalize": True})
+    job, created = job_store.create("acme", "us-passport", {}, "k", "same-key", work=work)
+    again, created_again = job_store.create("acme", "us-passport", {}, "k", "same-key", work=work)
+    assert created and not created_again and again.id == job.id
+    items = work_queue.claim("w1", count=10)
+    assert [(i.job_id, i.task, i.payload) for i in items] == [(job.id, "stage_a", {"finalize": True})]
