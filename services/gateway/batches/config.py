@@ -13,12 +13,14 @@ class BatchConfig:
     default_concurrency: int = 4       # items of one batch processed at once, unless the request asks for fewer
     max_concurrency: int = 32          # the most a request may ask for
     tenant_concurrency: int = 16       # batch items of one tenant processed at once, over all its batches
+    max_archive_mb: int = 2000         # the photo zip of one batch (spooled on the worker's disk, then stored)
     lock_ttl_s: float = 600.0          # the runner's per-batch lock (covers building a large archive)
     sweep_interval_s: float = 2.0      # how often workers look at running batches (settled jobs also wake them)
 
     def validate(self) -> list[str]:
         problems = []
-        for name in ("max_items", "max_file_mb", "default_concurrency", "max_concurrency", "tenant_concurrency"):
+        for name in ("max_items", "max_file_mb", "default_concurrency", "max_concurrency", "tenant_concurrency",
+                     "max_archive_mb"):
             if getattr(self, name) < 1:
                 problems.append(f"{name} must be at least 1 (got {getattr(self, name)})")
         if self.default_concurrency > self.max_concurrency:

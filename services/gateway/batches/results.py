@@ -1,4 +1,4 @@
-"""A finished batch's two outputs: the results CSV (one row per input) and a zip of every photo made.
+"""A finished batch's two outputs: the zip of every photo made and the results CSV (one row per input).
 
 The zip is written to a temporary file and stored with ``put_file``, so a 10 000-photo batch never sits in memory.
 Download URLs in the CSV are signed for the retention period (the objects are deleted after it anyway).
@@ -13,6 +13,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable
 
+from idphoto.errors import ObjectNotFoundError
 from services.gateway.batches.model import ItemRecord
 from services.gateway.storage.base import ObjectStore
 
@@ -36,8 +37,9 @@ def archive_name(item: ItemRecord) -> str:
     return f"{item.row:05d}-{stem}.{EXTENSIONS.get(photo.get('content_type', ''), 'jpg')}"
 
 
-def results_csv(items: list[ItemRecord], url: Callable[[str], str]) -> bytes:
-    """The results CSV (UTF-8, header first): status, error code and output URLs of every input."""
+def results_csv(items: list[ItemRecord], url: Callable[[str], str], names: dict[int, str]) -> bytes:
+    """The results CSV (UTF-8, header first): status, error code and output URLs of every input, and the name of
+    its photo in the archive (``names``: item index -> name; empty when it is not in the archive)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(RESULT_COLUMNS)
@@ -45,21 +47,41 @@ def results_csv(items: list[ItemRecord], url: Callable[[str], str]) -> bytes:
         links = {kind: (url(o["key"]) if (o := _output(item, kind)) else "") for kind in ("photo", "sheet", "report")}
         writer.writerow([item.row, item.index, item.external_id, item.image_url, item.spec_id, item.status,
                          item.error_code, item.error_message, item.job_id, links["photo"], links["sheet"],
-                         links["report"], archive_name(item)])
+                         links["report"], names.get(item.index, "")])
     return buffer.getvalue().encode("utf-8")
 
 
-def store_archive(items: list[ItemRecord], store: ObjectStore, key: str) -> dict:
-    """Zip every succeeded item's photo into ``key``; the output record (kind ``archive``)."""
-    count = 0
+def store_archive(items: list[ItemRecord], store: ObjectStore, key: str,
+                  max_bytes: int) -> tuple[dict, dict[int, str]]:
+    """Zip the succeeded items' photos into ``key``: (the output record, kind ``archive``; item index -> name).
+
+    A photo that is gone (deleted by a re-render in another format, or expired) is left out and counted in
+    ``missing``; photos that would take the zip past ``max_bytes`` are left out and counted in ``left_out``. The
+    results CSV still links every photo that exists."""
+    names: dict[int, str] = {}
+    counts = {"missing": 0, "left_out": 0}
     with tempfile.NamedTemporaryFile(suffix=".zip") as handle:
         with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED) as archive:  # JPEG/PNG: no gain
             for item in items:
                 name = archive_name(item)
                 if name:
-                    archive.writestr(name, store.get(_output(item, "photo")["key"]))
-                    count += 1
+                    _add(archive, store, item, name, max_bytes, names, counts)
         handle.flush()
         stored = store.put_file(key, handle.name, "application/zip")
-    return {"kind": "archive", "key": key, "content_type": "application/zip", "width_px": 0, "height_px": 0,
-            "size_bytes": stored.size, "photos": count}
+    output = {"kind": "archive", "key": key, "content_type": "application/zip", "width_px": 0, "height_px": 0,
+              "size_bytes": stored.size, "photos": len(names), **counts}
+    return output, names
+
+
+def _add(archive: zipfile.ZipFile, store: ObjectStore, item: ItemRecord, name: str, max_bytes: int,
+         names: dict[int, str], counts: dict[str, int]) -> None:
+    try:
+        data = store.get(_output(item, "photo")["key"])
+    except ObjectNotFoundError:
+        counts["missing"] += 1
+        return
+    if archive.fp.tell() + len(data) > max_bytes:
+        counts["left_out"] += 1
+        return
+    archive.writestr(name, data)
+    names[item.index] = name

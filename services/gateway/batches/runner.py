@@ -191,11 +191,12 @@ class BatchRunner:
         self.p.jobs.touch(i.job_id for i in items if i.job_id)     # the photos live as long as the batch's links
         prefix = f"t/{batch.tenant}/batches/{batch.id}"
         expiry = max(60, self.p.batches.retention_s)
-        table = results_csv(items, lambda key: self.p.store.url(key, expires_s=expiry))
+        archive, names = store_archive(items, self.p.store, f"{prefix}/archive.zip",
+                                       self.p.config.max_archive_mb * 1_000_000)
+        table = results_csv(items, lambda key: self.p.store.url(key, expires_s=expiry), names)
         self.p.store.put(f"{prefix}/results.csv", table, "text/csv")
         outputs = [{"kind": "results_csv", "key": f"{prefix}/results.csv", "content_type": "text/csv",
-                    "width_px": 0, "height_px": 0, "size_bytes": len(table)},
-                   store_archive(items, self.p.store, f"{prefix}/archive.zip")]
+                    "width_px": 0, "height_px": 0, "size_bytes": len(table)}, archive]
         state = final_state(batch.total, batch.succeeded, batch.cancel_requested and batch.cancelled > 0)
         ended = dataclasses.replace(batch, state=state, outputs=outputs, finish_time=time.time(), running=0)
         if batch.webhook_url and self.p.notifier is not None:   # queued first: a crash before the update redoes
