@@ -21,6 +21,14 @@ from prometheus_client.registry import Collector
 from idphoto.log import get_logger
 
 log = get_logger("idphoto.backlog")
+GAUGES = {
+    "idphoto_work_pending": "work items delivered and not acknowledged",
+    "idphoto_work_stream_length": "work items in the stream",
+    "idphoto_settle_backlog": "settled jobs not yet acted on",
+    "idphoto_webhooks_waiting": "webhook deliveries waiting for an attempt",
+    "idphoto_batches_running": "batches not ended",
+    "idphoto_retention_due": "object prefixes past their deletion time",
+}
 
 
 class BacklogCollector(Collector):
@@ -35,18 +43,15 @@ class BacklogCollector(Collector):
             return 0
         return int(summary.get("pending", 0) if isinstance(summary, dict) else summary[0])
 
-    def _values(self) -> dict[str, tuple[str, float]]:
+    def _values(self) -> dict[str, float]:
         p = self.prefix
         return {
-            "idphoto_work_pending": ("work items delivered and not acknowledged",
-                                     self._pending(self.work_stream, self.work_group)),
-            "idphoto_work_stream_length": ("work items in the stream", self.redis.xlen(self.work_stream)),
-            "idphoto_settle_backlog": ("settled jobs not yet acted on", self.redis.xlen(f"{p}:settled")),
-            "idphoto_webhooks_waiting": ("webhook deliveries waiting for an attempt",
-                                         self.redis.zcard(f"{p}:webhooks:due")),
-            "idphoto_batches_running": ("batches not ended", self.redis.scard(f"{p}:batches:active")),
-            "idphoto_retention_due": ("object prefixes past their deletion time",
-                                      self.redis.zcount(f"{p}:retention", "-inf", repr(time.time()))),
+            "idphoto_work_pending": self._pending(self.work_stream, self.work_group),
+            "idphoto_work_stream_length": self.redis.xlen(self.work_stream),
+            "idphoto_settle_backlog": self.redis.xlen(f"{p}:settled"),
+            "idphoto_webhooks_waiting": self.redis.zcard(f"{p}:webhooks:due"),
+            "idphoto_batches_running": self.redis.scard(f"{p}:batches:active"),
+            "idphoto_retention_due": self.redis.zcount(f"{p}:retention", "-inf", repr(time.time())),
         }
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
@@ -55,5 +60,5 @@ class BacklogCollector(Collector):
         except redis.RedisError as exc:               # a scrape never fails because Redis is down
             log.warning("backlog gauges unavailable", error=str(exc))
             return
-        for name, (text, value) in values.items():
-            yield GaugeMetricFamily(name, text, value=float(value))
+        for name, value in values.items():
+            yield GaugeMetricFamily(name, GAUGES[name], value=float(value))
