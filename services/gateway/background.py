@@ -25,6 +25,8 @@ def _every(stop: threading.Event, interval_s: float, step: Callable[[], object],
             step()
         except (redis.RedisError, IdPhotoError, OSError) as exc:
             log.warning("background step failed", loop=name, error=str(exc))
+        except Exception:                           # a bug must not silently end the loop for good
+            log.exception("background step failed unexpectedly", loop=name)
         stop.wait(interval_s)
 
 

@@ -132,13 +132,18 @@ class GatewayCore:
         spec_id = spec_id or job.spec_id
         parse_spec(spec_id)
         options = check_options(options)
-        if quota_key and job.quota_key and self.limiter is not None:
+        held = bool(quota_key and job.quota_key and self.limiter is not None)
+        if held:
             self.limiter.acquire(job.quota_key, job_id)        # a render holds the slot again until it settles
         stored = {**options_to_dict(options), "finalize": True, "upload_id": job.options.get("upload_id", "")}
-        job = self.jobs.transition(job_id, JobState.FINALIZING, expected=FINALIZE_FROM, stage="queued",
-                                   progress=0.0, options=stored, spec_id=spec_id)
-        self.queue.enqueue(job_id, "stage_b", {})
-        return job
+        try:
+            return self.jobs.transition(job_id, JobState.FINALIZING, expected=FINALIZE_FROM, stage="queued",
+                                        progress=0.0, options=stored, spec_id=spec_id,
+                                        work=self.queue.item_spec("stage_b", {}))
+        except BaseException:
+            if held:
+                self.limiter.release(job.quota_key, job_id)    # nothing will run: give the slot back now
+            raise
 
     def cancel_job(self, tenant: str, job_id: str) -> JobRecord:
         """Cancel a job that has not finished; a finished job is returned unchanged (as the contract says)."""

@@ -27,6 +27,7 @@ from services.gateway.storage.base import ObjectStore
 
 log = get_logger("idphoto.settler")
 EVENT_TYPES = {JobState.SUCCEEDED: "job.succeeded", JobState.FAILED: "job.failed"}
+MAX_TRIES = 5                   # deliveries of one settled entry that fails unexpectedly before it is dropped
 
 
 def settled_queue(redis_client: redis.Redis, prefix: str, visibility_timeout_s: float = 60.0) -> WorkQueue:
@@ -54,12 +55,22 @@ class Settler:
     def run_once(self, block_ms: int | None = None) -> int:
         items = self.queue.claim(self.consumer, count=16, block_ms=block_ms)
         for item in items:
-            try:
-                self.settle(item.job_id, JobState(item.payload.get("state", "FAILED")), item.id)
-            except IdPhotoError as exc:              # logged and dropped: a redo would hit the same error
-                log.warning("settling failed", job_id=item.job_id, code=exc.code)
-            self.queue.ack(item)
+            self._handle(item)
         return len(items)
+
+    def _handle(self, item) -> None:
+        """Settle one entry. A typed error is final (logged, acknowledged); anything else (a disk error while a
+        batch's archive is built …) leaves the entry for another try after the visibility timeout, up to
+        ``MAX_TRIES`` deliveries, so one bad entry can neither stop the loop nor come back forever."""
+        try:
+            self.settle(item.job_id, JobState(item.payload.get("state", "FAILED")), item.id)
+        except IdPhotoError as exc:
+            log.warning("settling failed", job_id=item.job_id, code=exc.code)
+        except Exception:
+            log.exception("settling failed unexpectedly", job_id=item.job_id, delivery=item.deliveries)
+            if item.deliveries < MAX_TRIES:
+                return
+        self.queue.ack(item)
 
     def run_forever(self, stop: threading.Event, block_ms: int = 1000) -> None:
         backoff = 0.5
@@ -71,6 +82,10 @@ class Settler:
                 log.warning("settler: job store unavailable", error=str(exc), retry_in_s=backoff)
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 15.0)
+            except Exception:                           # never let the loop die: log, wait, go on
+                log.exception("settler step failed", retry_in_s=backoff)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 15.0)
 
     def settle(self, job_id: str, state: JobState, entry_id: str = "") -> None:
         """Act on one settling of ``job_id`` into ``state``; ``entry_id`` (the settled stream's entry) makes the
@@ -79,6 +94,8 @@ class Settler:
             job = self.jobs.get(job_id)
         except JobNotFoundError:
             return
+        if state == JobState.PREVIEW_READY and job.options.get("finalize") and not job.error_code:
+            return                  # a finalize job passing through on its way to the render: not settled yet
         if job.quota_key and self.limiter is not None and job.state in SETTLED:
             self.limiter.release(job.quota_key, job.id)   # not if it went on (a finalize job renders next)
         if job.batch_id:

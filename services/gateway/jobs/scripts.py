@@ -32,15 +32,16 @@ return {'CREATED', ARGV[1]}
 """
 
 UPDATE = """
--- KEYS: job hash, events stream, settled stream
+-- KEYS: job hash, events stream, settled stream, work stream ('' = no work item)
 -- ARGV: allowed current states as ",A,B,", new state ('' keeps it), event kind, now, retention_s,
---       events maxlen, states announced on the settled stream as ",A,B,", then hash field/value pairs
+--       events maxlen, states announced on the settled stream as ",A,B,", work task, work payload,
+--       then hash field/value pairs
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {'NOT_FOUND'} end
 if not string.find(ARGV[1], ',' .. state .. ',', 1, true) then return {'BAD_STATE', state} end
 if ARGV[2] ~= '' then state = ARGV[2] end
 local fields = {'state', state, 'update_time', ARGV[4]}
-for i = 8, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 10, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(fields))
 local ev = redis.call('HMGET', KEYS[1], 'stage', 'progress', 'error_code', 'error_message')
 local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[6], '*', 'kind', ARGV[3], 'state', state,
@@ -52,6 +53,10 @@ if ARGV[2] ~= '' and string.find(ARGV[7], ',' .. ARGV[2] .. ',', 1, true) then
   -- in the same step as the transition, so no settled job is ever missed (the settler acts on it)
   redis.call('XADD', KEYS[3], 'MAXLEN', '~', 100000, '*', 'job_id', redis.call('HGET', KEYS[1], 'id'),
              'task', 'settle', 'payload', '{"state": "' .. ARGV[2] .. '"}')
+end
+if KEYS[4] ~= '' then
+  -- the work this transition asks for (e.g. a render), queued in the same step
+  redis.call('XADD', KEYS[4], '*', 'job_id', redis.call('HGET', KEYS[1], 'id'), 'task', ARGV[8], 'payload', ARGV[9])
 end
 return {'OK', id, redis.call('HGETALL', KEYS[1])}
 """

@@ -103,11 +103,12 @@ class JobStore:
 
     # --- writes --------------------------------------------------------------------------------------------
     def transition(self, job_id: str, to_state: JobState | str, expected: Iterable[JobState] | None = None,
-                   **fields: Any) -> JobRecord:
+                   work: WorkItemSpec | None = None, **fields: Any) -> JobRecord:
         """Move the job to ``to_state`` if that is legal from its current state (and it is in ``expected``).
 
         ``fields``: stage, progress, error_code, error_message, outputs, measurements, report, attempts,
-        upload_key (``None`` clears one). Raises ``InvalidStateError`` (details: state, to) otherwise.
+        upload_key (``None`` clears one). ``work``: a work item queued in the same atomic step. Raises
+        ``InvalidStateError`` (details: state, to) otherwise.
         """
         target = JobState(to_state)
         allowed = sources_of(target)
@@ -118,7 +119,7 @@ class JobStore:
             fields = {"error_code": None, "error_message": None, **fields}
         if target in FINISHED:
             fields["finish_time"] = now
-        return self._apply(job_id, allowed, target, "state", now, fields)
+        return self._apply(job_id, allowed, target, "state", now, fields, work)
 
     def update_progress(self, job_id: str, progress: float, stage: str) -> None:
         """Record progress (0..1) and the current stage of a RUNNING or FINALIZING job; appends an event."""
@@ -168,14 +169,17 @@ class JobStore:
         return value is not None and _text(value) == "1"
 
     def _apply(self, job_id: str, allowed: Iterable[JobState], target: JobState | None, kind: str, now: float,
-               fields: dict[str, Any]) -> JobRecord:
+               fields: dict[str, Any], work: WorkItemSpec | None = None) -> JobRecord:
         encoded = []
         for name, value in fields.items():
             encoded += [name, _encode_extra(name, value)]
         allowed_csv = "," + ",".join(state.value for state in allowed) + ","
-        reply = self._update(keys=[self.keys.job(job_id), self.keys.events(job_id), self.keys.settled()],
+        reply = self._update(keys=[self.keys.job(job_id), self.keys.events(job_id), self.keys.settled(),
+                                   work.stream if work else ""],
                              args=[allowed_csv, target.value if target else "", kind, repr(now),
-                                   self.retention_s, self.events_maxlen, self.settled_csv, *encoded])
+                                   self.retention_s, self.events_maxlen, self.settled_csv,
+                                   work.task if work else "", json.dumps(work.payload if work else {}),
+                                   *encoded])
         status = _text(reply[0])
         if status == "NOT_FOUND":
             raise JobNotFoundError(f"job {job_id!r} not found", job_id=job_id)

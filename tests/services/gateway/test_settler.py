@@ -89,3 +89,34 @@ def test_queued_deliveries_hold_no_copy_of_the_secret(parts):
             assert parts.redis.hget(key, "secret") == ""
     secret = tenant_webhook_secret(parts.redis, prefix, TENANT)
     assert parts.webhooks.secret_for(TENANT) == secret
+
+
+def test_a_finalize_job_keeps_its_slot_through_preview_until_it_ends(parts, harness, redis_client, key_prefix):
+    limiter = RateLimiter.from_config(redis_client, AuthConfig(max_concurrent_jobs=2), key_prefix)
+    parts.core.limiter = harness.settler.limiter = limiter
+    job = parts.core.create_job(TENANT, "us-passport", RenderOptions(), image=astronaut_bytes("JPEG"),
+                                finalize=True, quota_key="key_f")
+    jobs = parts.core.jobs
+    jobs.transition(job.id, JobState.RUNNING)
+    jobs.transition(job.id, JobState.PREVIEW_READY)
+    harness.settler.settle(job.id, JobState.PREVIEW_READY)     # on its way to the render: still running
+    assert limiter.running("key_f") == 1
+    jobs.transition(job.id, JobState.FINALIZING)
+    jobs.transition(job.id, JobState.FAILED, error_code="INTERNAL")
+    harness.settler.settle(job.id, JobState.FAILED)
+    assert limiter.running("key_f") == 0
+
+
+def test_a_refused_finalize_gives_its_slot_back_at_once(parts, redis_client, key_prefix):
+    from idphoto.errors import InvalidStateError
+
+    limiter = RateLimiter.from_config(redis_client, AuthConfig(max_concurrent_jobs=1), key_prefix)
+    parts.core.limiter = limiter
+    job = parts.core.create_job(TENANT, "us-passport", RenderOptions(), image=astronaut_bytes("JPEG"),
+                                quota_key="key_r")
+    parts.core.jobs.transition(job.id, JobState.FAILED, error_code="NO_FACE")
+    limiter.release("key_r", job.id)                      # as the settler does when it fails
+    for _ in range(3):
+        with pytest.raises(InvalidStateError):
+            parts.core.finalize_job(TENANT, job.id, RenderOptions(), quota_key="key_r")
+    assert limiter.running("key_r") == 0
