@@ -48,6 +48,28 @@ return out
 """
 
 
+ENQUEUE = """
+-- KEYS: delivery hash, subject list ('' = none), due zset, once key ('' = none)
+-- ARGV: delivery id, ttl s, now, then hash field/value pairs
+-- One step: the once key is never taken without its delivery (a crash in between would lose the event).
+if KEYS[4] ~= '' then
+  local existing = redis.call('GET', KEYS[4])
+  if existing then return existing end
+  redis.call('SET', KEYS[4], ARGV[1], 'EX', ARGV[2])
+end
+local fields = {}
+for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+if KEYS[2] ~= '' then
+  redis.call('RPUSH', KEYS[2], ARGV[1])
+  redis.call('EXPIRE', KEYS[2], ARGV[2])
+end
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
+return ARGV[1]
+"""
+
+
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
@@ -72,6 +94,7 @@ class WebhookQueue:
         self.prefix = prefix
         self.rng = rng or random.Random()
         self._claim = self.redis.register_script(CLAIM)
+        self._enqueue = self.redis.register_script(ENQUEUE)
 
     # --- keys ---------------------------------------------------------------------------------------------
     @property
@@ -95,27 +118,15 @@ class WebhookQueue:
         With ``dedupe``, a second enqueue under the same string returns the first delivery's id and sends nothing
         (a settled job processed twice after a crash still gets one event)."""
         now = time.time() if now is None else now
-        delivery_id = uuid.uuid4().hex
-        if dedupe:
-            once = f"{self.prefix}:webhooks:once:{dedupe}"
-            if not self.redis.set(once, delivery_id, nx=True, ex=self.config.retention_s):
-                return _text(self.redis.get(once) or "")
         secret_hex = "" if secret is None else (secret.encode() if isinstance(secret, str) else bytes(secret)).hex()
-        key = self._delivery(delivery_id)
-        ttl = self.config.retention_s
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(key, mapping={
-            "tenant": tenant, "url": url, "secret": secret_hex, "subject": subject, "type": event_type,
-            "body": base64.b64encode(body).decode(), "state": "pending", "attempts": 0, "created": repr(now),
-            "last_status": "", "last_error": "",
-        })
-        pipe.expire(key, ttl)
-        if subject:
-            pipe.rpush(self._subject(subject), delivery_id)
-            pipe.expire(self._subject(subject), ttl)
-        pipe.zadd(self._due, {delivery_id: now})
-        pipe.execute()
-        return delivery_id
+        fields = {"tenant": tenant, "url": url, "secret": secret_hex, "subject": subject, "type": event_type,
+                  "body": base64.b64encode(body).decode(), "state": "pending", "attempts": 0, "created": repr(now),
+                  "last_status": "", "last_error": ""}
+        delivery_id = uuid.uuid4().hex
+        keys = [self._delivery(delivery_id), self._subject(subject) if subject else "", self._due,
+                f"{self.prefix}:webhooks:once:{dedupe}" if dedupe else ""]
+        args = [delivery_id, self.config.retention_s, repr(now), *(str(v) for pair in fields.items() for v in pair)]
+        return _text(self._enqueue(keys=keys, args=args))
 
     # --- consuming ----------------------------------------------------------------------------------------
     def deliver_due(self, now: float | None = None) -> list[tuple[str, AttemptResult]]:

@@ -71,6 +71,7 @@ class BatchRecord:
     cancelled: int = 0
     running: int = 0
     next: int = 0                   # index of the next item to start
+    stopped: int = 0                # items CancelBatch cancelled (pending ones, and running ones stopped after it)
     webhook_url: str = ""
     idempotency_key: str = ""
     cancel_requested: bool = False
@@ -102,7 +103,8 @@ class BatchRecord:
             id=raw["id"], tenant=raw["tenant"], state=BatchState(raw["state"]), source=raw.get("source", ""),
             spec_id=raw.get("spec_id", ""), total=num("total"), max_concurrency=num("max_concurrency", int, 1),
             succeeded=num("succeeded"), failed=num("failed"), cancelled=num("cancelled"), running=num("running"),
-            next=num("next"), webhook_url=raw.get("webhook_url", ""), idempotency_key=raw.get("idempotency_key", ""),
+            next=num("next"), stopped=num("stopped"), webhook_url=raw.get("webhook_url", ""),
+            idempotency_key=raw.get("idempotency_key", ""),
             cancel_requested=raw.get("cancel_requested", "") == "1", outputs=json.loads(raw.get("outputs") or "[]"),
             running_items=json.loads(raw.get("running_items") or "[]"),
             create_time=num("create_time", float, 0.0), update_time=num("update_time", float, 0.0),

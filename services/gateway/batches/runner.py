@@ -132,6 +132,8 @@ class BatchRunner:
             return batch
         counts = {s: getattr(batch, s) + sum(1 for i in done if i.status == s)
                   for s in ("succeeded", "failed", "cancelled")}
+        if batch.cancel_requested:                     # stopped by CancelBatch, not cancelled on their own
+            counts["stopped"] = batch.stopped + sum(1 for i in done if i.status == "cancelled")
         running = [i for i in batch.running_items if i not in {d.index for d in done}]
         return self.p.batches.update(batch, "item", done, running_items=running, running=len(running), **counts)
 
@@ -153,7 +155,8 @@ class BatchRunner:
         rest = self.p.batches.items(batch.id, batch.next)
         for item in rest:
             item.status = "cancelled"
-        return self.p.batches.update(batch, "item", rest, next=batch.total, cancelled=batch.cancelled + len(rest))
+        return self.p.batches.update(batch, "item", rest, next=batch.total, cancelled=batch.cancelled + len(rest),
+                                     stopped=batch.stopped + len(rest))
 
     def _start_pending(self, batch: BatchRecord) -> BatchRecord:
         free = batch.max_concurrency - len(batch.running_items)
@@ -165,7 +168,11 @@ class BatchRunner:
                                           self.p.config.tenant_concurrency)
             if not taken:
                 break                                  # the tenant is at its limit: a later step goes on
-            item.job_id = self._start(batch, item)
+            try:
+                item.job_id = self._start(batch, item)
+            except BaseException:
+                self.slots.release(self._tenant_pool(batch.tenant), f"{batch.id}:{item.index}")
+                raise
             item.status = "running"
             started.append(item)
         if not started:
@@ -197,7 +204,7 @@ class BatchRunner:
         self.p.store.put(f"{prefix}/results.csv", table, "text/csv")
         outputs = [{"kind": "results_csv", "key": f"{prefix}/results.csv", "content_type": "text/csv",
                     "width_px": 0, "height_px": 0, "size_bytes": len(table)}, archive]
-        state = final_state(batch.total, batch.succeeded, batch.cancel_requested and batch.cancelled > 0)
+        state = final_state(batch.total, batch.succeeded, batch.cancel_requested and batch.stopped > 0)
         ended = dataclasses.replace(batch, state=state, outputs=outputs, finish_time=time.time(), running=0)
         if batch.webhook_url and self.p.notifier is not None:   # queued first: a crash before the update redoes
             self.p.notifier.send(batch.tenant, batch.webhook_url, "batch.completed", batch.id,   # both, once

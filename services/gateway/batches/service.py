@@ -7,7 +7,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
-from idphoto.errors import BatchInvalidError, FileTooLargeError, InvalidOptionError
+from idphoto.errors import (
+    BatchInvalidError,
+    BatchNotFoundError,
+    FileTooLargeError,
+    InvalidOptionError,
+    ServiceUnavailableError,
+)
 from idphoto.types import RenderOptions
 from services.compose.options import check_options, options_to_dict
 from services.compose.specs import parse_spec
@@ -58,7 +64,7 @@ class BatchService:
         upload_keys = {i.index: self.uploads.get(i.upload_id, tenant).key for i in inputs if i.upload_id}
         batch_id, fresh = self.batches.reserve(tenant, given.idempotency_key)   # after every check that can fail
         if not fresh:
-            return self.batches.get(batch_id, tenant, attempts=40)
+            return self._existing(tenant, batch_id)
         try:
             self._store(tenant, batch_id, source, inputs, upload_keys, given)
         except BaseException:
@@ -66,6 +72,15 @@ class BatchService:
             raise
         self.runner.advance(batch_id)                     # the first items start now, not at the next sweep
         return self.batches.get(batch_id)
+
+    def _existing(self, tenant: str, batch_id: str) -> BatchRecord:
+        """The batch a repeated request's idempotency key names; while the first request is still storing its
+        inputs, SERVICE_UNAVAILABLE (clients retry that) rather than a NOT_FOUND they would give up on."""
+        try:
+            return self.batches.get(batch_id, tenant, attempts=20)
+        except BatchNotFoundError:
+            raise ServiceUnavailableError("this batch is still being created: retry shortly",
+                                          batch_id=batch_id) from None
 
     def _store(self, tenant: str, batch_id: str, source: str, inputs: list[ItemInput], upload_keys: dict[int, str],
                given: BatchInput) -> None:

@@ -26,6 +26,16 @@ from services.gateway.jobs.paging import Cursor, decode_token, encode_token
 from services.gateway.jobs.scripts import RELEASE_IDEMPOTENCY
 
 _CHUNK = 500
+REQUEST_CANCEL = """
+-- KEYS: batch hash, events stream; ARGV: now, events maxlen
+if redis.call('HGET', KEYS[1], 'state') ~= 'RUNNING' or redis.call('HGET', KEYS[1], 'cancel_requested') == '1' then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'cancel_requested', '1', 'update_time', ARGV[1])
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'kind', 'cancel_requested', 'state', 'RUNNING',
+           'time', ARGV[1])
+return 1
+"""
 
 
 def new_batch_id() -> str:
@@ -40,6 +50,7 @@ class BatchStore:
         self.retention_s = int(retention_s)
         self.events_maxlen = int(events_maxlen)
         self._release = redis_client.register_script(RELEASE_IDEMPOTENCY)
+        self._cancel = redis_client.register_script(REQUEST_CANCEL)
 
     # --- keys --------------------------------------------------------------------------------------------
     def key(self, batch_id: str) -> str:
@@ -140,10 +151,13 @@ class BatchStore:
         return self.get(batch.id)
 
     def request_cancel(self, batch_id: str, tenant: str) -> BatchRecord:
+        """Raise ``cancel_requested`` of a RUNNING batch (one Lua step: a batch that ends meanwhile is returned
+        unchanged, with no trailing event)."""
         batch = self.get(batch_id, tenant)
-        if batch.finished or batch.cancel_requested:
-            return batch
-        return self.update(batch, "cancel_requested", cancel_requested=True)
+        if not batch.finished and not batch.cancel_requested:
+            self._cancel(keys=[self.key(batch_id), self._events(batch_id)],
+                         args=[repr(time.time()), self.events_maxlen])
+        return self.get(batch_id, tenant)
 
     def _event(self, pipe, batch_id: str, kind: str, state: str, now: float) -> None:
         pipe.xadd(self._events(batch_id), {"kind": kind, "state": state, "time": repr(now)},

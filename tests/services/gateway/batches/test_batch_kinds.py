@@ -165,3 +165,31 @@ def test_a_finished_batch_gives_its_child_jobs_the_full_retention_again(parts, h
     parts.redis.expire(key, 5)                              # as if the job had finished long ago
     harness.drive(_finished(service, batch.id))
     assert parts.redis.ttl(key) > parts.core.jobs.retention_s - 30
+
+
+def test_cancel_after_the_end_changes_nothing_and_a_retry_during_creation_is_retryable(parts, harness):
+    from idphoto.errors import ServiceUnavailableError
+
+    service = parts.core.batches
+    batch = service.create(TENANT, BatchInput(file=_zip({"a.jpg": astronaut_bytes("JPEG")}), spec_id="us-passport"))
+    harness.drive(_finished(service, batch.id))
+    events = len(parts.core.batches.batches.events(batch.id))
+    after = service.cancel(TENANT, batch.id)
+    assert (after.state, after.cancel_requested) == (BatchState.SUCCEEDED, False)
+    assert len(parts.core.batches.batches.events(batch.id)) == events
+    busy_id, fresh = parts.core.batches.batches.reserve(TENANT, "slow-key")     # a first request still storing
+    assert fresh
+    with pytest.raises(ServiceUnavailableError):
+        service.create(TENANT, BatchInput(file=_zip({"a.jpg": b"x"}), spec_id="us-passport",
+                                          idempotency_key="slow-key"))
+
+
+def test_items_cancelled_on_their_own_do_not_make_a_batch_cancelled_or_succeeded(parts, harness):
+    service = parts.core.batches
+    data = _zip({"a.jpg": astronaut_bytes("JPEG"), "b.jpg": astronaut_bytes("JPEG")})
+    batch = service.create(TENANT, BatchInput(file=data, spec_id="us-passport"))
+    first = service.items(TENANT, batch.id)[0][0]
+    parts.core.cancel_job(TENANT, first.job_id)              # QUEUED: cancelled at once
+    harness.drive(_finished(service, batch.id))
+    done = service.get(TENANT, batch.id)
+    assert (done.state, done.succeeded, done.cancelled, done.stopped) == (BatchState.PARTIAL, 1, 1, 0)
