@@ -177,7 +177,7 @@ def test_cancel_after_the_end_changes_nothing_and_a_retry_during_creation_is_ret
     after = service.cancel(TENANT, batch.id)
     assert (after.state, after.cancel_requested) == (BatchState.SUCCEEDED, False)
     assert len(parts.core.batches.batches.events(batch.id)) == events
-    busy_id, fresh = parts.core.batches.batches.reserve(TENANT, "slow-key")     # a first request still storing
+    _, fresh = parts.core.batches.batches.reserve(TENANT, "slow-key")     # a first request still storing
     assert fresh
     with pytest.raises(ServiceUnavailableError):
         service.create(TENANT, BatchInput(file=_zip({"a.jpg": b"x"}), spec_id="us-passport",
