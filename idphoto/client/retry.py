@@ -1,4 +1,5 @@
-"""Retry policy of the public client: exponential backoff with jitter, on UNAVAILABLE only."""
+"""Retry policy of the public client: exponential backoff with jitter on UNAVAILABLE; on RESOURCE_EXHAUSTED with a
+``retry-after`` (the gateway's rate limit and job quota) it waits as long as the server says, then tries again."""
 
 from __future__ import annotations
 
@@ -34,6 +35,17 @@ def retryable(err: grpc.RpcError) -> bool:
     return code in RETRYABLE
 
 
+def retry_after(err: grpc.RpcError, limit_s: float = 60.0) -> float | None:
+    """Seconds a RESOURCE_EXHAUSTED error asks the caller to wait (its ``retry-after`` trailer), else None."""
+    code = err.code() if callable(getattr(err, "code", None)) else None
+    if code != grpc.StatusCode.RESOURCE_EXHAUSTED or not callable(getattr(err, "trailing_metadata", None)):
+        return None
+    for key, value in err.trailing_metadata() or ():
+        if key == "retry-after" and str(value).strip().isdigit():
+            return min(float(value), limit_s)
+    return None
+
+
 def call_with_retry(attempt: Callable[[int], T], backoff: Backoff, retry: bool = True,
                     sleep: Callable[[float], None] = time.sleep) -> T:
     """``attempt(n)`` until it returns; a retryable failure is retried (when ``retry``) up to ``backoff.retries``
@@ -43,7 +55,8 @@ def call_with_retry(attempt: Callable[[int], T], backoff: Backoff, retry: bool =
         try:
             return attempt(n)
         except grpc.RpcError as err:
-            if not (retry and retryable(err) and n < backoff.retries):
+            wait = retry_after(err)
+            if not (retry and (retryable(err) or wait is not None) and n < backoff.retries):
                 raise error_from_rpc(err) from err
-            sleep(backoff.delay(n))
+            sleep(backoff.delay(n) if wait is None else wait)
             n += 1

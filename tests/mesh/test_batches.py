@@ -139,6 +139,9 @@ def test_auth_missing_bad_foreign_and_revoked_keys(mesh, keys, images):
             assert http_b.get(f"/v1/jobs/{job.id}").status_code == 404
             assert http_b.get(f"/v1/batches/{batch.id}").status_code == 404
             assert http_b.post(f"/v1/batches/{batch.id}:cancel").status_code == 404
+            assert http_b.get(f"/v1/batches/{batch.id}/items").status_code == 404
+            assert http_b.get(f"/v1/batches/{batch.id}:watch").status_code == 404
+            assert http_b.post(f"/v1/jobs/{job.id}:cancel").status_code == 404
         assert batch.id not in {x.id for x in b.list_batches().batches}
         assert batch.id in {x.id for x in a.list_batches().batches}
         a.wait_batch(batch.id, timeout_s=120)

@@ -15,7 +15,7 @@ import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from grpc_status import rpc_status
 
-from idphoto.errors import IdPhotoError, JobNotFoundError, SpecNotFoundError
+from idphoto.errors import IdPhotoError, JobNotFoundError, RateLimitedError, SpecNotFoundError
 from idphoto.rpc.errors import rich_status
 from idphoto.v1 import common_pb2, idphoto_pb2, idphoto_pb2_grpc
 
@@ -29,6 +29,13 @@ def event_time(index: int) -> Timestamp:
     return Timestamp(seconds=1700000000 + index)
 
 
+class _WithTrailer(grpc.Status):
+    """A status with more trailing metadata than ``rpc_status.to_status`` gives (the gateway adds retry-after)."""
+
+    def __init__(self, code, details, trailing_metadata) -> None:
+        self.code, self.details, self.trailing_metadata = code, details, trailing_metadata
+
+
 def abort_typed(context, exc: IdPhotoError) -> None:
     context.abort_with_status(rpc_status.to_status(rich_status(exc)))
 
@@ -38,6 +45,7 @@ class FakeGateway(idphoto_pb2_grpc.IdPhotoServiceServicer):
         self.lock = threading.Lock()
         self.calls: Counter = Counter()
         self.fail_next: Counter = Counter()         # method → how many calls to refuse with UNAVAILABLE first
+        self.limit_next: Counter = Counter()        # method → how many calls to refuse as rate limited first
         self.uploads: dict[str, bytes] = {}
         self.upload_messages: list[list[S.UploadImageRequest]] = []
         self.create_requests: list[S.CreateJobRequest] = []
@@ -58,8 +66,16 @@ class FakeGateway(idphoto_pb2_grpc.IdPhotoServiceServicer):
             refuse = self.fail_next[name] > 0
             if refuse:
                 self.fail_next[name] -= 1
+            limited = not refuse and self.limit_next[name] > 0
+            if limited:
+                self.limit_next[name] -= 1
         if refuse:
             context.abort(grpc.StatusCode.UNAVAILABLE, "connection refused (scripted)")
+        if limited:
+            typed = RateLimitedError("rate limited (scripted)", retry_after_s=1.0, retry_after_header="1")
+            status = rpc_status.to_status(rich_status(typed))
+            context.abort_with_status(_WithTrailer(status.code, status.details,
+                                                   (*status.trailing_metadata, ("retry-after", "1"))))
 
     def UploadImage(self, request_iterator, context):
         messages = list(request_iterator)

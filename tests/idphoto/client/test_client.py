@@ -19,6 +19,7 @@ from idphoto.errors import (
     JobNotFoundError,
     ObjectNotFoundError,
     OutputTooLargeError,
+    RateLimitedError,
     ServiceUnavailableError,
     SpecNotFoundError,
 )
@@ -244,3 +245,15 @@ def test_rpc_errors_never_leak_raw(gateway):
     with pytest.raises(ServiceUnavailableError) as caught:
         client.cancel("j")
     assert not isinstance(caught.value, grpc.RpcError)
+
+
+def test_rate_limited_calls_wait_the_servers_retry_after_then_succeed(gateway):
+    servicer, client = gateway
+    job = client.create_job("us-passport", image=b"jpeg bytes")
+    servicer.limit_next["GetJob"] = 1
+    start = time.monotonic()
+    assert client.get_job(job.id).id == job.id
+    assert servicer.calls["GetJob"] == 2 and time.monotonic() - start >= 0.95    # waited the 1 s it was told
+    servicer.limit_next["GetJob"] = 10
+    with pytest.raises(RateLimitedError):
+        IdPhotoClient(client.target, retries=0).get_job(job.id)

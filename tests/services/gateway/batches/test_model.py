@@ -14,7 +14,7 @@ from services.gateway.batches.results import archive_name
     (4, 0, False, BatchState.FAILED),
     (3, 2, False, BatchState.PARTIAL),           # the third was cancelled on its own: not a success
     (2, 0, False, BatchState.FAILED),            # every item cancelled on its own
-    (4, 4, True, BatchState.CANCELLED),
+    (4, 3, True, BatchState.CANCELLED),
 ])
 def test_final_state(total, succeeded, cancelled, state):
     assert final_state(total, succeeded, cancelled) == state
