@@ -205,6 +205,7 @@ def test_every_process_loads_its_config_from_the_rendered_environment(overlay):
     from services.gateway.config import GatewayConfig, WorkerConfig
     from services.gateway.jobs.config import JobsConfig
     from services.gateway.storage.config import StorageConfig
+    from services.gateway.wiring import ExtraConfigs
     from services.matting.server import MattingServiceConfig
 
     name, objs = overlay
@@ -231,6 +232,9 @@ def test_every_process_loads_its_config_from_the_rendered_environment(overlay):
         for cls, section in sections[comp]:
             config = load_config(cls, section, env)
             assert config is not None, (name, comp, section)
+        if comp in ("gateway", "worker"):        # auth (IDPHOTO_AUTH), fetch, webhooks, batches, as each process does
+            extra = ExtraConfigs.load(env, worker=comp == "worker")
+            assert extra.auth.required == (name != "dev"), (name, comp)
         if comp in INTERNAL:
             assert env[f"IDPHOTO_{comp.upper()}_HOST"] == "0.0.0.0", "a pod must listen on its pod IP"
         if comp in ("gateway", "worker"):
