@@ -74,18 +74,21 @@ def revoke(key: str = typer.Argument(..., help="key id (key_…) or display pref
 
 @app.command("webhook-secret")
 def webhook_secret(tenant: str = typer.Option(..., "--tenant", help="tenant name"),
+                   rotate: bool = typer.Option(False, "--rotate", help="replace it with a new secret"),
                    redis_url: str | None = _REDIS_URL, prefix: str | None = _PREFIX) -> None:
     """Print {"tenant", "webhook_secret"}: the secret the tenant's webhooks are signed with (made if missing,
-    e.g. for the default tenant with auth off). Needs no pepper."""
+    e.g. for the default tenant with auth off; ``--rotate`` makes a new one, used from the next attempt on).
+    Needs no pepper."""
     import redis
 
-    from services.gateway.notify import tenant_webhook_secret
+    from services.gateway.notify import rotate_webhook_secret, tenant_webhook_secret
 
     url = redis_url or os.environ.get("REDIS_URL") or os.environ.get("IDPHOTO_JOBS_REDIS_URL")
     if not url:
         _fail(ConfigError("set REDIS_URL (or IDPHOTO_JOBS_REDIS_URL) to the gateway's Redis"))
     client = redis.Redis.from_url(url, decode_responses=True, socket_timeout=30)
-    secret = tenant_webhook_secret(client, prefix or os.environ.get("IDPHOTO_JOBS_KEY_PREFIX") or "idphoto", tenant)
+    key_prefix = prefix or os.environ.get("IDPHOTO_JOBS_KEY_PREFIX") or "idphoto"
+    secret = (rotate_webhook_secret if rotate else tenant_webhook_secret)(client, key_prefix, tenant)
     typer.echo(json.dumps({"tenant": tenant, "webhook_secret": secret}))
 
 

@@ -2,7 +2,8 @@
 queue keeps no copy of the secret: it is looked up from the tenant record when each attempt is signed.
 
 Each tenant has one webhook secret, kept in its record (``{prefix}:auth:tenant:{tenant}``, field
-``webhook_secret``): ``idphoto keys create`` prints it with a new key, ``idphoto keys webhook-secret`` shows it.
+``webhook_secret``): ``idphoto keys create`` prints it with a new key, ``idphoto keys webhook-secret`` shows it
+(``--rotate``: replaces it).
 With auth off, the default tenant's secret is made on first use the same way.
 """
 
@@ -24,6 +25,13 @@ def tenant_webhook_secret(redis_client: redis.Redis, prefix: str, tenant: str) -
     redis_client.hsetnx(key, "webhook_secret", "whsec_" + secrets.token_urlsafe(32))
     value = redis_client.hget(key, "webhook_secret")
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def rotate_webhook_secret(redis_client: redis.Redis, prefix: str, tenant: str) -> str:
+    """A new webhook secret for the tenant. Every later attempt, of queued deliveries too, is signed with it."""
+    secret = "whsec_" + secrets.token_urlsafe(32)
+    redis_client.hset(AuthKeys(prefix).tenant(tenant), "webhook_secret", secret)
+    return secret
 
 
 def secret_lookup(redis_client: redis.Redis, prefix: str):

@@ -90,3 +90,10 @@ def test_webhook_secret_is_the_one_create_printed_and_is_made_for_a_tenant_witho
     first = json.loads(runner.invoke(app, ["keys", "webhook-secret", "--tenant", "default"], env=env).stdout)
     again = json.loads(runner.invoke(app, ["keys", "webhook-secret", "--tenant", "default"], env=env).stdout)
     assert first == again and first["webhook_secret"].startswith("whsec_")
+
+
+def test_rotating_the_webhook_secret_replaces_it(env):
+    first = json.loads(runner.invoke(app, ["keys", "webhook-secret", "--tenant", "rot"], env=env).stdout)
+    rotated = json.loads(runner.invoke(app, ["keys", "webhook-secret", "--tenant", "rot", "--rotate"], env=env).stdout)
+    shown = json.loads(runner.invoke(app, ["keys", "webhook-secret", "--tenant", "rot"], env=env).stdout)
+    assert rotated["webhook_secret"] != first["webhook_secret"] and shown == rotated

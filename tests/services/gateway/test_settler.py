@@ -120,3 +120,17 @@ def test_a_refused_finalize_gives_its_slot_back_at_once(parts, redis_client, key
         with pytest.raises(InvalidStateError):
             parts.core.finalize_job(TENANT, job.id, RenderOptions(), quota_key="key_r")
     assert limiter.running("key_r") == 0
+
+
+def test_a_rotated_secret_signs_deliveries_queued_before_the_rotation(parts):
+    from services.gateway.notify import rotate_webhook_secret
+
+    prefix = parts.jobs_config.key_prefix
+    old = tenant_webhook_secret(parts.redis, prefix, TENANT)
+    with local_server() as (hook_url, hook):
+        parts.core.notifier.send(TENANT, f"{hook_url}/h", "job.failed", "job-9", {"job_id": "job-9"}, dedupe="1")
+        new = rotate_webhook_secret(parts.redis, prefix, TENANT)
+        parts.webhooks.deliver_due()
+    sent = hook.received[0]
+    assert verify_webhook(new, sent.headers["idphoto-signature"], sent.body)
+    assert not verify_webhook(old, sent.headers["idphoto-signature"], sent.body)
