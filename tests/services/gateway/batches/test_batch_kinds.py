@@ -193,3 +193,19 @@ def test_items_cancelled_on_their_own_do_not_make_a_batch_cancelled_or_succeeded
     harness.drive(_finished(service, batch.id))
     done = service.get(TENANT, batch.id)
     assert (done.state, done.succeeded, done.cancelled, done.stopped) == (BatchState.PARTIAL, 1, 1, 0)
+
+
+def test_a_full_size_csv_is_taken_and_one_row_more_is_refused(parts):
+    rows = "".join(f"https://example.com/p{i}.jpg,us-passport,e{i}\n" for i in range(10_000))
+    service = parts.core.batches
+    batch = service.create(TENANT, BatchInput(file=f"image_url,spec_id,external_id\n{rows}".encode()))
+    assert (batch.total, len(batch.running_items)) == (10_000, 4)
+    last_page, token = service.items(TENANT, batch.id, 1000, "9500")
+    assert ([i.external_id for i in last_page[-2:]], token) == (["e9998", "e9999"], "")
+    with pytest.raises(BatchInvalidError) as caught:
+        service.create(TENANT, BatchInput(
+            file=f"image_url,spec_id,external_id\n{rows}https://x.org/a.jpg,us-passport,one-more\n".encode()))
+    assert caught.value.details["errors"] == [{"row": 0, "column": "", "code": "BATCH_INVALID",
+                                               "message": "the CSV has more than 10000 rows"}]
+    done = service.cancel(TENANT, batch.id)
+    assert (done.cancelled, done.next) == (9_996, 10_000)
