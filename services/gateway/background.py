@@ -7,27 +7,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-import redis
-
-from idphoto.errors import IdPhotoError
-from idphoto.log import get_logger
+from services.gateway.loops import run_until
 from services.gateway.retention import Janitor
 from services.gateway.settler import Settler, settled_queue
 from services.gateway.wiring import GatewayParts
-
-log = get_logger("idphoto.background")
-
-
-def _every(stop: threading.Event, interval_s: float, step: Callable[[], object], name: str) -> None:
-    """Run ``step`` every ``interval_s`` until ``stop``; failures are logged, never fatal."""
-    while not stop.is_set():
-        try:
-            step()
-        except (redis.RedisError, IdPhotoError, OSError) as exc:
-            log.warning("background step failed", loop=name, error=str(exc))
-        except Exception:                           # a bug must not silently end the loop for good
-            log.exception("background step failed unexpectedly", loop=name)
-        stop.wait(interval_s)
 
 
 def background_loops(parts: GatewayParts, consumer: str, janitor_interval_s: float = 30.0,
@@ -40,8 +23,8 @@ def background_loops(parts: GatewayParts, consumer: str, janitor_interval_s: flo
     sweep_s = parts.extra.batch.sweep_interval_s
     return {
         "settler": settler.run_forever,
-        "webhooks": lambda stop: _every(stop, webhook_interval_s, parts.webhooks.deliver_due, "webhooks"),
-        "batches": lambda stop: _every(stop, sweep_s, parts.runner.sweep, "batches"),
+        "webhooks": lambda stop: run_until(stop, parts.webhooks.deliver_due, "webhooks", webhook_interval_s),
+        "batches": lambda stop: run_until(stop, parts.runner.sweep, "batches", sweep_s),
         "janitor": lambda stop: janitor.run_forever(stop, janitor_interval_s),
     }
 

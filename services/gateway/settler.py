@@ -20,6 +20,7 @@ from services.gateway.batches.runner import BatchRunner
 from services.gateway.jobs.model import SETTLED, JobRecord, JobState
 from services.gateway.jobs.queue import WorkQueue
 from services.gateway.jobs.store import JobStore
+from services.gateway.loops import run_until
 from services.gateway.notify import Notifier
 from services.gateway.ratelimit import RateLimiter
 from services.gateway.retention import RetentionIndex
@@ -73,19 +74,7 @@ class Settler:
         self.queue.ack(item)
 
     def run_forever(self, stop: threading.Event, block_ms: int = 1000) -> None:
-        backoff = 0.5
-        while not stop.is_set():
-            try:
-                self.run_once(block_ms)
-                backoff = 0.5
-            except redis.RedisError as exc:
-                log.warning("settler: job store unavailable", error=str(exc), retry_in_s=backoff)
-                stop.wait(backoff)
-                backoff = min(backoff * 2, 15.0)
-            except Exception:                           # never let the loop die: log, wait, go on
-                log.exception("settler step failed", retry_in_s=backoff)
-                stop.wait(backoff)
-                backoff = min(backoff * 2, 15.0)
+        run_until(stop, lambda: self.run_once(block_ms), self.consumer)
 
     def settle(self, job_id: str, state: JobState, entry_id: str = "") -> None:
         """Act on one settling of ``job_id`` into ``state``; ``entry_id`` (the settled stream's entry) makes the

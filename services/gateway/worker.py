@@ -14,8 +14,6 @@ import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-import redis
-
 from idphoto.errors import (
     AttemptsExhaustedError,
     CancelledError,
@@ -37,6 +35,7 @@ from services.gateway.cutouts import cutout_from_files, cutout_png, cutout_state
 from services.gateway.jobs.model import JobRecord, JobState
 from services.gateway.jobs.queue import WorkItem, WorkQueue
 from services.gateway.jobs.store import JobStore
+from services.gateway.loops import run_until
 from services.gateway.storage.base import ObjectStore
 from services.gateway.uploads import UploadStore, job_prefix
 
@@ -58,15 +57,7 @@ class Worker:
 
     def run_forever(self, stop: threading.Event, block_ms: int = 1000) -> None:
         """Claim and run items until ``stop``; a Redis outage is waited out with backoff, never fatal."""
-        backoff = 0.5
-        while not stop.is_set():
-            try:
-                self.run_once(block_ms)
-                backoff = 0.5
-            except redis.RedisError as exc:
-                log.warning("job store unavailable, retrying", error=str(exc), retry_in_s=backoff)
-                stop.wait(backoff)
-                backoff = min(backoff * 2, 15.0)
+        run_until(stop, lambda: self.run_once(block_ms), self.consumer)
 
     def run_once(self, block_ms: int = 0) -> bool:
         items = self.queue.claim(self.consumer, count=1, block_ms=block_ms)
