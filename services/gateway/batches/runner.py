@@ -97,6 +97,8 @@ class BatchRunner:
                 self.advance(batch_id)
             except IdPhotoError as exc:
                 log.warning("batch sweep step failed", batch_id=batch_id, code=exc.code)
+            except Exception:                   # one broken batch must not hold up the others' sweep
+                log.exception("batch sweep step failed unexpectedly", batch_id=batch_id)
         return len(active)
 
     # --- one step ----------------------------------------------------------------------------------------
