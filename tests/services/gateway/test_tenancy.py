@@ -81,3 +81,5 @@ def test_bursts_beyond_the_bucket_are_rate_limited(secured):
         typed = error_from_rpc(err)
         assert err.code() == grpc.StatusCode.RESOURCE_EXHAUSTED and typed.code == "RATE_LIMITED"
         assert float(typed.details["retry_after_s"]) > 0
+        trailers = dict(err.trailing_metadata())
+        assert int(trailers["retry-after"]) >= 1                           # as HTTP's Retry-After, for clients
