@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import time
-import uuid
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 
@@ -21,21 +20,15 @@ from idphoto.v1 import batch_pb2, idphoto_pb2
 from services.gateway.auth import KeyStore
 from tests.support.http_servers import ServerState, local_server
 from tests.support.images import astronaut_bytes
-from tests.support.mesh import isolated_mesh
+from tests.support.mesh import isolated_mesh, key_prefix
 
 PEPPER = "p" * 40
 BURST = 8
 
 
 @pytest.fixture(scope="module")
-def prefix() -> str:
-    return f"idphoto-batches-test-{uuid.uuid4().hex[:8]}"
-
-
-@pytest.fixture(scope="module")
-def mesh(tmp_path_factory, prefix):
-    env = {"IDPHOTO_JOBS_KEY_PREFIX": prefix, "IDPHOTO_JOBS_WORK_STREAM": f"{prefix}:work",
-           "IDPHOTO_AUTH": "required", "IDPHOTO_AUTH_PEPPER": PEPPER, "IDPHOTO_AUTH_RATE_PER_S": "4",
+def mesh(tmp_path_factory):
+    env = {"IDPHOTO_AUTH": "required", "IDPHOTO_AUTH_PEPPER": PEPPER, "IDPHOTO_AUTH_RATE_PER_S": "4",
            "IDPHOTO_AUTH_BURST": str(BURST), "IDPHOTO_AUTH_MAX_CONCURRENT_JOBS": "50",
            "IDPHOTO_FETCH_ALLOW_NETWORKS": "127.0.0.1/32", "IDPHOTO_WEBHOOKS_BASE_BACKOFF_S": "0.3",
            "IDPHOTO_WEBHOOKS_MAX_BACKOFF_S": "1", "IDPHOTO_WEBHOOKS_JITTER": "0",
@@ -45,8 +38,8 @@ def mesh(tmp_path_factory, prefix):
 
 
 @pytest.fixture(scope="module")
-def keys(mesh, prefix) -> KeyStore:
-    return KeyStore(redis.Redis.from_url(mesh.endpoints.redis_url, decode_responses=True), PEPPER, prefix)
+def keys(mesh) -> KeyStore:
+    return KeyStore(redis.Redis.from_url(mesh.endpoints.redis_url, decode_responses=True), PEPPER, key_prefix(mesh))
 
 
 @pytest.fixture(scope="module")

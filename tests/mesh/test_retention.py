@@ -3,8 +3,6 @@ deletes its stored objects (upload and outputs) soon after."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 import redis
 
@@ -13,18 +11,12 @@ from idphoto.errors import JobNotFoundError
 from idphoto.v1 import idphoto_pb2
 from tests.mesh.conftest import wait_until
 from tests.support.images import astronaut_bytes
-from tests.support.mesh import isolated_mesh
+from tests.support.mesh import isolated_mesh, key_prefix
 
 
 @pytest.fixture(scope="module")
-def prefix() -> str:
-    return f"idphoto-retention-test-{uuid.uuid4().hex[:8]}"
-
-
-@pytest.fixture(scope="module")
-def mesh(tmp_path_factory, prefix):
-    env = {"IDPHOTO_JOBS_KEY_PREFIX": prefix, "IDPHOTO_JOBS_WORK_STREAM": f"{prefix}:work",
-           "IDPHOTO_JOBS_RETENTION_S": "2", "IDPHOTO_WORKER_JANITOR_INTERVAL_S": "0.5"}
+def mesh(tmp_path_factory):
+    env = {"IDPHOTO_JOBS_RETENTION_S": "2", "IDPHOTO_WORKER_JANITOR_INTERVAL_S": "0.5"}
     with isolated_mesh(tmp_path_factory, "retention", gateway_workers=1, env=env) as mesh:
         yield mesh
 
@@ -35,7 +27,8 @@ def _objects(mesh) -> list[str]:
     return sorted(key for key in keys if key.startswith("t/"))
 
 
-def test_a_job_its_redis_keys_and_its_objects_are_gone_after_the_retention(mesh, prefix):
+def test_a_job_its_redis_keys_and_its_objects_are_gone_after_the_retention(mesh):
+    prefix = key_prefix(mesh)
     store = redis.Redis.from_url(mesh.endpoints.redis_url, decode_responses=True)
     with IdPhotoClient(mesh.endpoints.grpc_target, timeout_s=20) as client:
         upload = client.upload(astronaut_bytes("JPEG"), "portrait.jpg")

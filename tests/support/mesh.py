@@ -10,6 +10,11 @@ from contextlib import contextmanager
 from idphoto.serve.supervisor import Mesh, MeshOptions
 
 
+def key_prefix(mesh: Mesh) -> str:
+    """The unique Redis key prefix ``isolated_mesh`` gave this mesh (for tests that read or seed its keys)."""
+    return mesh.options.env["IDPHOTO_JOBS_KEY_PREFIX"]
+
+
 @contextmanager
 def isolated_mesh(tmp_path_factory, label: str, env: dict[str, str] | None = None, **options) -> Iterator[Mesh]:
     prefix = f"idphoto-{label}-test-{uuid.uuid4().hex[:8]}"
