@@ -13,6 +13,7 @@ from services.compose.options import check_options, options_to_dict
 from services.compose.specs import Spec, list_specs, parse_spec
 from services.gateway.batches.service import BatchService
 from services.gateway.jobs.model import JobEvent, JobRecord, JobState
+from services.gateway.jobs.paging import offset_page
 from services.gateway.jobs.queue import WorkQueue
 from services.gateway.jobs.store import JobStore, new_job_id
 from services.gateway.notify import Notifier
@@ -180,14 +181,8 @@ class GatewayCore:
     @staticmethod
     def list_specs(country: str = "", page_size: int = 100, page_token: str = "") -> tuple[list[Spec], str, int]:
         specs = list_specs(country or None)
-        try:
-            start = int(page_token or 0)
-        except ValueError:
-            raise InvalidOptionError("bad page_token", page_token=page_token) from None
-        size = max(1, min(page_size or 100, 500))
-        page = specs[start:start + size]
-        following = str(start + size) if start + size < len(specs) else ""
-        return page, following, len(specs)
+        page = offset_page(page_token, page_size, len(specs), default_size=100, max_size=500)
+        return specs[page.start:page.start + page.size], page.next_token, len(specs)
 
     def deliveries(self, subject: str) -> list[dict]:
         """The webhook deliveries of a job or batch (empty when webhooks are not wired)."""

@@ -11,7 +11,6 @@ from idphoto.errors import (
     BatchInvalidError,
     BatchNotFoundError,
     FileTooLargeError,
-    InvalidOptionError,
     ServiceUnavailableError,
 )
 from idphoto.types import RenderOptions
@@ -22,6 +21,7 @@ from services.gateway.batches.intake import IntakeLimits, ItemInput, check_items
 from services.gateway.batches.model import BatchRecord, BatchState, ItemRecord
 from services.gateway.batches.runner import BatchRunner
 from services.gateway.batches.store import BatchStore
+from services.gateway.jobs.paging import offset_page
 from services.gateway.retention import RetentionIndex
 from services.gateway.storage.base import ObjectStore
 from services.gateway.uploads import UploadStore, check_tenant
@@ -131,13 +131,8 @@ class BatchService:
 
     def items(self, tenant: str, batch_id: str, page_size: int = 100, page_token: str = "") -> tuple[list, str]:
         batch = self.batches.get(batch_id, tenant)
-        try:
-            start = int(page_token or 0)
-        except ValueError:
-            raise InvalidOptionError("bad page_token", page_token=page_token) from None
-        size = max(1, min(page_size or 100, 1000))
-        following = str(start + size) if start + size < batch.total else ""
-        return self.batches.items(batch_id, max(0, start), size), following
+        page = offset_page(page_token, page_size, batch.total, default_size=100, max_size=1000)
+        return self.batches.items(batch_id, page.start, page.size), page.next_token
 
     def watch(self, tenant: str, batch_id: str, after: str = "") -> Iterator[tuple[str, dict, BatchRecord]]:
         """(event id, event fields, batch snapshot) after ``after``, following until the batch has ended."""

@@ -23,6 +23,7 @@ import redis
 from idphoto.errors import BatchNotFoundError, InvalidOptionError
 from services.gateway.batches.model import BatchRecord, BatchState, ItemRecord, encode_fields
 from services.gateway.jobs.paging import Cursor, decode_token, encode_token
+from services.gateway.jobs.queue import stream_entries
 from services.gateway.jobs.scripts import RELEASE_IDEMPOTENCY
 
 _CHUNK = 500
@@ -174,8 +175,7 @@ class BatchStore:
         try:
             entries = self.redis.xrange(stream, "-" if after is None else f"({after}", "+")
             if not entries and block_ms > 0:
-                reply = self.redis.xread({stream: after or "0-0"}, block=int(block_ms))
-                entries = next(iter(reply.values())) if isinstance(reply, dict) else (reply[0][1] if reply else [])
+                entries = stream_entries(self.redis.xread({stream: after or "0-0"}, block=int(block_ms)))
         except redis.ResponseError as exc:
             raise InvalidOptionError("invalid event id", after_event_id=after) from exc
         return [(str(entry_id), dict(data)) for entry_id, data in entries]

@@ -37,6 +37,15 @@ class WorkItemSpec:
     payload: dict[str, Any]
 
 
+def stream_entries(reply: Any) -> list:
+    """The entries of an XREAD / XREADGROUP reply on one stream (RESP2 list or RESP3 dict; [] when empty)."""
+    if not reply:
+        return []
+    if isinstance(reply, dict):
+        return next(iter(reply.values()))
+    return reply[0][1]
+
+
 def too_many_attempts(deliveries: int, max_attempts: int) -> bool:
     """True when an item delivered ``deliveries`` times has used up its ``max_attempts``: give up on it."""
     return deliveries > max_attempts
@@ -88,7 +97,7 @@ class WorkQueue:
                 raise
             self._ensure_group()        # the stream was deleted (e.g. flushed): recreate and read again
             reply = self.redis.xreadgroup(self.group, consumer, {self.stream: ">"}, count=count, block=block_ms)
-        entries = next(iter(reply.values())) if isinstance(reply, dict) else (reply[0][1] if reply else [])
+        entries = stream_entries(reply)
         return [self._item(entry_id, fields, 1) for entry_id, fields in entries if fields]
 
     def _reclaim(self, consumer: str, count: int) -> list[WorkItem]:

@@ -31,7 +31,7 @@ from services.gateway.jobs.model import (
     sources_of,
 )
 from services.gateway.jobs.paging import Cursor, decode_token, encode_token
-from services.gateway.jobs.queue import WorkItemSpec
+from services.gateway.jobs.queue import WorkItemSpec, stream_entries
 
 MAX_PAGE_SIZE = 1000
 CREATE_EXTRA = frozenset({"batch_id", "item", "image_url", "webhook_url", "quota_key"})
@@ -204,7 +204,7 @@ class JobStore:
         try:
             entries = self.redis.xrange(stream, start, "+", count=count)
             if not entries and block_ms > 0:
-                entries = _xread_entries(self.redis.xread({stream: after_event_id or "0-0"}, count=count,
+                entries = stream_entries(self.redis.xread({stream: after_event_id or "0-0"}, count=count,
                                                           block=int(block_ms)))
         except redis.ResponseError as exc:
             raise InvalidOptionError("invalid event id", after_event_id=after_event_id) from exc
@@ -264,14 +264,6 @@ def _encode_extra(name: str, value: Any) -> str:
     if name == "cancel_requested":
         return "1" if value else ""
     return encode_field(name, value)
-
-
-def _xread_entries(reply: Any) -> list:
-    if not reply:
-        return []
-    if isinstance(reply, dict):        # RESP3
-        return next(iter(reply.values()))
-    return reply[0][1]
 
 
 def new_job_id() -> str:
