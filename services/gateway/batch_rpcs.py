@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-
-import redis
-
-from idphoto.errors import ServiceUnavailableError
 from idphoto.rpc.convert import options_from_proto
 from idphoto.types import RenderOptions
 from idphoto.v1 import batch_pb2
 from services.gateway.batches.intake import ItemInput
 from services.gateway.batches.service import BatchInput
 from services.gateway.convert import BATCH_STATE_FROM_PROTO, batch_to_proto, item_to_proto, timestamp
-
-
-async def off_loop(fn, *args, **kwargs):
-    """Run a core call in a thread; a Redis outage is SERVICE_UNAVAILABLE (clients retry it), not INTERNAL."""
-    try:
-        return await asyncio.to_thread(fn, *args, **kwargs)
-    except redis.RedisError as exc:
-        raise ServiceUnavailableError("the job store is unavailable, retry shortly",
-                                      cause=type(exc).__name__) from exc
+from services.gateway.offload import off_loop
 
 
 def item_input(index: int, item: batch_pb2.BatchItem, defaults: RenderOptions) -> ItemInput:

@@ -11,13 +11,14 @@ release() when the job settles (services.gateway.settler).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import redis
 
 from idphoto.errors import InvalidOptionError, RateLimitedError
 from services.gateway.keys import AuthKeys
-from services.gateway.slots import SlotPool, ceil_seconds
+from services.gateway.slots import SlotPool
 
 _TAKE = """
 -- KEYS: bucket hash; ARGV: rate per s, burst, now ('' = the Redis clock)
@@ -49,6 +50,11 @@ return {allowed, string.format('%.17g', wait)}
 
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def ceil_seconds(seconds: float) -> str:
+    """A ``Retry-After`` value: whole seconds, at least 1."""
+    return str(max(1, math.ceil(seconds)))
 
 
 class RateLimiter:

@@ -6,9 +6,10 @@ from __future__ import annotations
 from idphoto.log import bind_ids
 from idphoto.rpc.convert import options_from_proto, spec_to_proto
 from idphoto.v1 import idphoto_pb2, idphoto_pb2_grpc
-from services.gateway.batch_rpcs import BatchRpcs, off_loop
+from services.gateway.batch_rpcs import BatchRpcs
 from services.gateway.convert import STATE_FROM_PROTO, event_to_proto, job_to_proto, upload_to_proto
 from services.gateway.core import GatewayCore
+from services.gateway.offload import off_loop
 from services.gateway.tenancy import Caller, TenantResolver, call_metadata
 
 

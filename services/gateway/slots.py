@@ -7,7 +7,6 @@ concurrent-job quota of an API key and for the batch items a tenant runs at once
 
 from __future__ import annotations
 
-import math
 import time
 
 import redis
@@ -49,7 +48,3 @@ class SlotPool:
         now = time.time() if now is None else float(now)
         return int(self.redis.zcount(pool, f"({now!r}", "+inf"))
 
-
-def ceil_seconds(seconds: float) -> str:
-    """A ``Retry-After`` header value: whole seconds, at least 1."""
-    return str(max(1, math.ceil(seconds)))
