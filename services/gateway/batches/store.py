@@ -22,7 +22,7 @@ import redis
 
 from idphoto.errors import BatchNotFoundError, InvalidOptionError
 from services.gateway.batches.model import BatchRecord, BatchState, ItemRecord, encode_fields
-from services.gateway.jobs.paging import Cursor, decode_token, encode_token
+from services.gateway.jobs.paging import decode_token, first_page, newest_first
 from services.gateway.jobs.queue import stream_entries
 from services.gateway.jobs.scripts import RELEASE_IDEMPOTENCY
 
@@ -186,20 +186,7 @@ class BatchStore:
     def list(self, tenant: str, page_size: int, page_token: str = "",
              state: BatchState | None = None) -> tuple[list[BatchRecord], str]:
         """One page of the tenant's batches, newest first, and the next page's token ('' at the end)."""
-        cursor = decode_token(page_token or None)
-        top = "+inf" if cursor is None else repr(cursor.score)
-        found: list[tuple[float, BatchRecord]] = []
-        for member, score in self.redis.zrevrangebyscore(self._index(tenant), top, "-inf", withscores=True):
-            if cursor is not None and not cursor.follows(score, member):
-                continue
-            raw = self.redis.hgetall(self.key(member))
-            if not raw:
-                continue
-            record = BatchRecord.from_hash(raw)
-            if record.tenant == tenant and (state is None or record.state == state):
-                found.append((score, record))
-                if len(found) > page_size:
-                    break
-        page = found[:page_size]
-        token = encode_token(Cursor(page[-1][0], page[-1][1].id)) if len(found) > page_size else ""
-        return [record for _, record in page], token
+        entries = ((score, member, BatchRecord.from_hash(raw)) for score, member, raw in newest_first(
+            self.redis, self._index(tenant), decode_token(page_token or None), self.key))
+        return first_page((e for e in entries if e[2].tenant == tenant and (state is None or e[2].state == state)),
+                          page_size)

@@ -6,9 +6,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import redis
 
 from idphoto.errors import InvalidOptionError
+
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -55,3 +61,47 @@ def offset_page(page_token: str, page_size: int, total: int, default_size: int, 
         raise InvalidOptionError("invalid page_token", page_token=page_token) from None
     size = max(1, min(page_size or default_size, max_size))
     return OffsetPage(start, size, str(start + size) if start + size < total else "")
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def newest_first(client: redis.Redis, index: str, cursor: Cursor | None, hash_key: Callable[[str], str],
+                 batch: int = 100) -> Iterator[tuple[float, str, dict]]:
+    """(score, member, raw hash) of a sorted-set index, newest first after ``cursor``, read ``batch`` at a time;
+    index entries whose hash has expired are dropped from the index on the way."""
+    top = "+inf" if cursor is None else repr(cursor.score)
+    offset, seen = 0, set()
+    while True:
+        rows = client.zrevrangebyscore(index, top, "-inf", start=offset, num=batch, withscores=True)
+        offset += len(rows)
+        fresh = [(_text(m), s) for m, s in rows if cursor is None or cursor.follows(s, _text(m))]
+        fresh = [(m, s) for m, s in fresh if m not in seen]    # a newer entry may shift offsets: no repeats
+        seen.update(m for m, _ in fresh)
+        pipe = client.pipeline(transaction=False)
+        for member, _ in fresh:
+            pipe.hgetall(hash_key(member))
+        gone = []
+        for (member, score), raw in zip(fresh, pipe.execute(), strict=True):
+            if raw:
+                yield score, member, {_text(k): _text(v) for k, v in raw.items()}
+            else:
+                gone.append(member)
+        if gone:
+            client.zrem(index, *gone)
+            offset -= len(gone)
+        if len(rows) < batch:
+            return
+
+
+def first_page(entries: Iterator[tuple[float, str, R]], page_size: int) -> tuple[list[R], str]:
+    """The first ``page_size`` records of ``entries`` and the token of the page after them ('' at the end)."""
+    found: list[tuple[float, str, R]] = []
+    for entry in entries:
+        found.append(entry)
+        if len(found) > page_size:
+            break
+    page = found[:page_size]
+    token = encode_token(Cursor(page[-1][0], page[-1][1])) if len(found) > page_size else ""
+    return [record for _, _, record in page], token

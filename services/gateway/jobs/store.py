@@ -30,7 +30,7 @@ from services.gateway.jobs.model import (
     encode_field,
     sources_of,
 )
-from services.gateway.jobs.paging import Cursor, decode_token, encode_token
+from services.gateway.jobs.paging import decode_token, first_page, newest_first
 from services.gateway.jobs.queue import WorkItemSpec, stream_entries
 
 MAX_PAGE_SIZE = 1000
@@ -217,45 +217,12 @@ class JobStore:
         """One page of the tenant's jobs, newest first, and the token of the next page (None at the end)."""
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise InvalidOptionError(f"page_size must be between 1 and {MAX_PAGE_SIZE}", page_size=page_size)
-        cursor = decode_token(page_token)
         wanted = JobState(state) if state else None
-        found: list[tuple[float, JobRecord]] = []
-        for score, record in self._scan_index(tenant, cursor):
-            if wanted is None or record.state == wanted:
-                found.append((score, record))
-                if len(found) > page_size:
-                    break
-        page = found[:page_size]
-        token = encode_token(Cursor(page[-1][0], page[-1][1].id)) if len(found) > page_size else None
-        return [record for _, record in page], token
-
-    def _scan_index(self, tenant: str, cursor: Cursor | None, batch: int = 100):
-        """(score, record) newest first after ``cursor``; drops index entries whose job has expired."""
-        index = self.keys.tenant_jobs(tenant)
-        top = "+inf" if cursor is None else repr(cursor.score)
-        offset, seen = 0, set()
-        while True:
-            rows = self.redis.zrevrangebyscore(index, top, "-inf", start=offset, num=batch, withscores=True)
-            offset += len(rows)
-            fresh = [(_text(m), s) for m, s in rows if cursor is None or cursor.follows(s, _text(m))]
-            fresh = [(m, s) for m, s in fresh if m not in seen]    # a newer job may shift offsets: no repeats
-            seen.update(m for m, _ in fresh)
-            pipe = self.redis.pipeline(transaction=False)
-            for member, _ in fresh:
-                pipe.hgetall(self.keys.job(member))
-            gone = []
-            for (member, score), raw in zip(fresh, pipe.execute()):
-                if not raw:
-                    gone.append(member)
-                    continue
-                record = JobRecord.from_hash({_text(k): _text(v) for k, v in raw.items()})
-                if record.tenant == tenant:
-                    yield score, record
-            if gone:
-                self.redis.zrem(index, *gone)
-                offset -= len(gone)
-            if len(rows) < batch:
-                return
+        entries = ((score, member, JobRecord.from_hash(raw)) for score, member, raw in newest_first(
+            self.redis, self.keys.tenant_jobs(tenant), decode_token(page_token), self.keys.job))
+        mine = (e for e in entries if e[2].tenant == tenant and (wanted is None or e[2].state == wanted))
+        page, token = first_page(mine, page_size)
+        return page, token or None
 
 
 def _encode_extra(name: str, value: Any) -> str:
