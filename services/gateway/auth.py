@@ -29,6 +29,7 @@ import redis
 from idphoto.config import load_config
 from idphoto.errors import ConfigError, InvalidOptionError, UnauthenticatedError
 from services.gateway.keys import AuthKeys
+from services.gateway.redis_values import as_text
 from services.gateway.tenant_names import check_tenant
 
 KEY_PREFIX = "idp_"
@@ -101,9 +102,6 @@ class KeyInfo:
                 "revoked": self.revoked}
 
 
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
 
 def bearer_key(authorization: str | None) -> str:
     """The key of an ``authorization: Bearer <key>`` header value ('' when absent or malformed)."""
@@ -148,8 +146,8 @@ class KeyStore:
                 keys=[self.keys.api_key(digest), self.keys.key_index(), self.keys.tenant(tenant)],
                 args=[digest, key_id, tenant, "whsec_" + secrets.token_urlsafe(32), repr(time.time()),
                       api_key[:DISPLAY_CHARS]])
-            if _text(result[0]) == "CREATED":
-                return api_key, _text(result[1])
+            if as_text(result[0]) == "CREATED":
+                return api_key, as_text(result[1])
         raise InvalidOptionError("could not allocate a unique key id")  # pragma: no cover - 2^-64 odds
 
     def authenticate(self, api_key: str | None) -> Tenant:
@@ -158,25 +156,25 @@ class KeyStore:
         digest = self.digest(candidate)     # computed for every input so bad keys cost the same as good ones
         record: dict[str, str] = {}
         if _KEY_RE.match(candidate):
-            record = {_text(k): _text(v) for k, v in self.redis.hgetall(self.keys.api_key(digest)).items()}
+            record = {as_text(k): as_text(v) for k, v in self.redis.hgetall(self.keys.api_key(digest)).items()}
         index_digest = self.redis.hget(self.keys.key_index(), record["key_id"]) if record else None
         if (not record or record.get("revoked") != "0" or index_digest is None
-                or not hmac.compare_digest(_text(index_digest), digest)):
+                or not hmac.compare_digest(as_text(index_digest), digest)):
             raise UnauthenticatedError()
         secret = self.redis.hget(self.keys.tenant(record["tenant"]), "webhook_secret")
         if secret is None:
             raise UnauthenticatedError()
-        return Tenant(name=record["tenant"], key_id=record["key_id"], webhook_secret=_text(secret))
+        return Tenant(name=record["tenant"], key_id=record["key_id"], webhook_secret=as_text(secret))
 
     def list(self) -> list[KeyInfo]:
         """Every key (oldest first): id, tenant, display prefix, created, revoked. Never the key."""
-        index = {_text(k): _text(v) for k, v in self.redis.hgetall(self.keys.key_index()).items()}
+        index = {as_text(k): as_text(v) for k, v in self.redis.hgetall(self.keys.key_index()).items()}
         pipe = self.redis.pipeline(transaction=False)
         for digest in index.values():
             pipe.hgetall(self.keys.api_key(digest))
         infos = []
         for key_id, raw in zip(index, pipe.execute()):
-            rec = {_text(k): _text(v) for k, v in raw.items()}
+            rec = {as_text(k): as_text(v) for k, v in raw.items()}
             if rec:
                 infos.append(KeyInfo(key_id=key_id, tenant=rec.get("tenant", ""), prefix=rec.get("prefix", ""),
                                      created=float(rec.get("created", 0.0)), revoked=rec.get("revoked") != "0"))
@@ -191,5 +189,5 @@ class KeyStore:
             raise InvalidOptionError(f"{problem} the id or prefix {wanted!r}", key=wanted)
         info = matches[0]
         digest = self.redis.hget(self.keys.key_index(), info.key_id)
-        self.redis.hset(self.keys.api_key(_text(digest)), "revoked", "1")
+        self.redis.hset(self.keys.api_key(as_text(digest)), "revoked", "1")
         return KeyInfo(info.key_id, info.tenant, info.prefix, info.created, True)

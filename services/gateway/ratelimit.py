@@ -18,6 +18,7 @@ import redis
 
 from idphoto.errors import InvalidOptionError, RateLimitedError
 from services.gateway.keys import AuthKeys
+from services.gateway.redis_values import as_text
 from services.gateway.slots import SlotPool
 
 _TAKE = """
@@ -47,9 +48,6 @@ return {allowed, string.format('%.17g', wait)}
 """
 
 
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def ceil_seconds(seconds: float) -> str:
@@ -83,7 +81,7 @@ class RateLimiter:
         allowed, wait = self._take(keys=[self.keys.bucket(key_id)],
                                    args=[self.rate_per_s, self.burst, "" if now is None else repr(float(now))])
         if int(allowed) != 1:
-            retry_after_s = max(float(_text(wait)), 0.001)
+            retry_after_s = max(float(as_text(wait)), 0.001)
             raise RateLimitedError(f"rate limit of {self.rate_per_s:g}/s (burst {self.burst}) reached; retry "
                                    f"after {retry_after_s:.3f} s", retry_after_s=retry_after_s,
                                    retry_after_header=ceil_seconds(retry_after_s))

@@ -27,6 +27,7 @@ from typing import Any
 import redis
 
 from services.gateway.fetch import FetchConfig
+from services.gateway.redis_values import as_text
 from services.gateway.webhooks import AttemptResult, WebhookConfig, post_event
 
 CLAIM = """
@@ -69,9 +70,6 @@ redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
 return ARGV[1]
 """
 
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def backoff_s(attempt: int, config: WebhookConfig, rng: random.Random | None = None) -> float:
@@ -126,7 +124,7 @@ class WebhookQueue:
         keys = [self._delivery(delivery_id), self._subject(subject) if subject else "", self._due,
                 f"{self.prefix}:webhooks:once:{dedupe}" if dedupe else ""]
         args = [delivery_id, self.config.retention_s, repr(now), *(str(v) for pair in fields.items() for v in pair)]
-        return _text(self._enqueue(keys=keys, args=args))
+        return as_text(self._enqueue(keys=keys, args=args))
 
     # --- consuming ----------------------------------------------------------------------------------------
     def deliver_due(self, now: float | None = None) -> list[tuple[str, AttemptResult]]:
@@ -135,14 +133,14 @@ class WebhookQueue:
         reply = self._claim(keys=[self._due],
                             args=[repr(now), repr(now + self.config.lease_s), self.config.batch_size,
                                   self._delivery("")])
-        flat = [_text(v) for v in reply]
+        flat = [as_text(v) for v in reply]
         results = []
         for delivery_id, attempt in zip(flat[0::2], flat[1::2], strict=True):
             results.append((delivery_id, self._attempt(delivery_id, int(attempt), now)))
         return results
 
     def _attempt(self, delivery_id: str, attempt: int, now: float) -> AttemptResult:
-        fields = {_text(k): _text(v) for k, v in self.redis.hgetall(self._delivery(delivery_id)).items()}
+        fields = {as_text(k): as_text(v) for k, v in self.redis.hgetall(self._delivery(delivery_id)).items()}
         if not fields:
             self.redis.zrem(self._due, delivery_id)
             return AttemptResult(0, "EXPIRED")
@@ -182,17 +180,17 @@ class WebhookQueue:
     # --- reading ------------------------------------------------------------------------------------------
     def get(self, delivery_id: str) -> dict[str, Any] | None:
         """One delivery as shown on a job or batch (no secret, no body)."""
-        fields = {_text(k): _text(v) for k, v in self.redis.hgetall(self._delivery(delivery_id)).items()}
+        fields = {as_text(k): as_text(v) for k, v in self.redis.hgetall(self._delivery(delivery_id)).items()}
         if not fields:
             return None
-        attempts = [json.loads(_text(r)) for r in self.redis.lrange(self._attempts(delivery_id), 0, -1)]
+        attempts = [json.loads(as_text(r)) for r in self.redis.lrange(self._attempts(delivery_id), 0, -1)]
         return {"delivery_id": delivery_id, "tenant": fields["tenant"], "url": fields["url"],
                 "subject": fields.get("subject", ""), "type": fields.get("type", ""), "state": fields["state"],
                 "attempts": attempts}
 
     def deliveries(self, subject: str) -> list[dict[str, Any]]:
         """``webhook_deliveries`` of a job or batch, oldest first."""
-        ids = [_text(v) for v in self.redis.lrange(self._subject(subject), 0, -1)]
+        ids = [as_text(v) for v in self.redis.lrange(self._subject(subject), 0, -1)]
         return [d for d in (self.get(i) for i in ids) if d is not None]
 
     def pending_count(self) -> int:

@@ -8,11 +8,12 @@ import binascii
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import redis
 
 from idphoto.errors import InvalidOptionError
+from services.gateway.redis_values import as_text
 
 R = TypeVar("R")
 
@@ -63,9 +64,6 @@ def offset_page(page_token: str, page_size: int, total: int, default_size: int, 
     return OffsetPage(start, size, str(start + size) if start + size < total else "")
 
 
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
 
 def newest_first(client: redis.Redis, index: str, cursor: Cursor | None, hash_key: Callable[[str], str],
                  batch: int = 100) -> Iterator[tuple[float, str, dict]]:
@@ -76,7 +74,7 @@ def newest_first(client: redis.Redis, index: str, cursor: Cursor | None, hash_ke
     while True:
         rows = client.zrevrangebyscore(index, top, "-inf", start=offset, num=batch, withscores=True)
         offset += len(rows)
-        fresh = [(_text(m), s) for m, s in rows if cursor is None or cursor.follows(s, _text(m))]
+        fresh = [(as_text(m), s) for m, s in rows if cursor is None or cursor.follows(s, as_text(m))]
         fresh = [(m, s) for m, s in fresh if m not in seen]    # a newer entry may shift offsets: no repeats
         seen.update(m for m, _ in fresh)
         pipe = client.pipeline(transaction=False)
@@ -85,7 +83,7 @@ def newest_first(client: redis.Redis, index: str, cursor: Cursor | None, hash_ke
         gone = []
         for (member, score), raw in zip(fresh, pipe.execute(), strict=True):
             if raw:
-                yield score, member, {_text(k): _text(v) for k, v in raw.items()}
+                yield score, member, {as_text(k): as_text(v) for k, v in raw.items()}
             else:
                 gone.append(member)
         if gone:

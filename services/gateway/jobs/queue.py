@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 import redis
 
+from services.gateway.redis_values import as_text
+
 Task = Literal["stage_a", "stage_b"]
 TASKS = ("stage_a", "stage_b")
 
@@ -51,9 +53,6 @@ def too_many_attempts(deliveries: int, max_attempts: int) -> bool:
     return deliveries > max_attempts
 
 
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
 
 class WorkQueue:
     def __init__(self, redis_client: redis.Redis, stream: str = "idphoto:work", group: str = "workers",
@@ -83,7 +82,7 @@ class WorkQueue:
         if task not in TASKS:
             raise ValueError(f"unknown task {task!r} (expected one of {', '.join(TASKS)})")
         fields = {"job_id": job_id, "task": task, "payload": json.dumps(payload or {}, sort_keys=True)}
-        return _text(self.redis.xadd(self.stream, fields))
+        return as_text(self.redis.xadd(self.stream, fields))
 
     def claim(self, consumer: str, count: int = 1, block_ms: int | None = None) -> list[WorkItem]:
         """Up to ``count`` items for ``consumer``: abandoned ones first, then new ones (waiting ``block_ms``)."""
@@ -108,7 +107,7 @@ class WorkQueue:
             if "NOGROUP" in str(exc):
                 return []
             raise
-        self._reclaim_cursor = _text(reply[0])
+        self._reclaim_cursor = as_text(reply[0])
         entries = reply[1] if len(reply) > 1 else []
         gone = [entry_id for entry_id, fields in entries if entry_id is not None and not fields]  # trimmed away
         if gone:
@@ -121,8 +120,8 @@ class WorkQueue:
         return int(rows[0]["times_delivered"]) if rows else 1
 
     def _item(self, entry_id: Any, fields: dict, deliveries: int) -> WorkItem:
-        data = {_text(k): _text(v) for k, v in fields.items()}
-        return WorkItem(id=_text(entry_id), job_id=data.get("job_id", ""), task=data.get("task", ""),
+        data = {as_text(k): as_text(v) for k, v in fields.items()}
+        return WorkItem(id=as_text(entry_id), job_id=data.get("job_id", ""), task=data.get("task", ""),
                         payload=json.loads(data.get("payload") or "{}"), deliveries=deliveries)
 
     def ack(self, item: WorkItem | str) -> None:

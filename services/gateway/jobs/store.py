@@ -32,18 +32,16 @@ from services.gateway.jobs.model import (
 )
 from services.gateway.jobs.paging import decode_token, first_page, newest_first
 from services.gateway.jobs.queue import WorkItemSpec, stream_entries
+from services.gateway.redis_values import as_text
 
 MAX_PAGE_SIZE = 1000
 CREATE_EXTRA = frozenset({"batch_id", "item", "image_url", "webhook_url", "quota_key"})
 _CANCEL_NOW = frozenset({JobState.QUEUED, JobState.PREVIEW_READY})
 
 
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
 
 def _pairs(flat: list[Any]) -> dict[str, str]:
-    return {_text(flat[i]): _text(flat[i + 1]) for i in range(0, len(flat), 2)}
+    return {as_text(flat[i]): as_text(flat[i + 1]) for i in range(0, len(flat), 2)}
 
 
 class JobStore:
@@ -82,7 +80,7 @@ class JobStore:
                       **{k: str(v) for k, v in (extra or {}).items() if k in CREATE_EXTRA}}
             args = [job_id, repr(now), self.retention_s, self.events_maxlen, repr(now - self.retention_s),
                     work.task if work else "", json.dumps(work.payload if work else {}, sort_keys=True)]
-            status, found_id = (_text(v) for v in self._create(
+            status, found_id = (as_text(v) for v in self._create(
                 keys=keys + [idem_key or "", work.stream if work else ""],
                 args=args + [item for pair in fields.items() for item in pair]))
             if status == "CREATED":
@@ -96,7 +94,7 @@ class JobStore:
     def get(self, job_id: str, tenant: str | None = None) -> JobRecord:
         """The job; ``JobNotFoundError`` when it does not exist or belongs to another tenant."""
         raw = self.redis.hgetall(self.keys.job(job_id)) if job_id else {}
-        record = JobRecord.from_hash({_text(k): _text(v) for k, v in raw.items()}) if raw else None
+        record = JobRecord.from_hash({as_text(k): as_text(v) for k, v in raw.items()}) if raw else None
         if record is None or (tenant is not None and record.tenant != tenant):
             raise JobNotFoundError(f"job {job_id!r} not found", job_id=job_id)
         return record
@@ -166,7 +164,7 @@ class JobStore:
         value = self.redis.hget(self.keys.job(job_id), "cancel_requested")
         if value is None and not self.redis.exists(self.keys.job(job_id)):
             raise JobNotFoundError(f"job {job_id!r} not found", job_id=job_id)
-        return value is not None and _text(value) == "1"
+        return value is not None and as_text(value) == "1"
 
     def _apply(self, job_id: str, allowed: Iterable[JobState], target: JobState | None, kind: str, now: float,
                fields: dict[str, Any], work: WorkItemSpec | None = None) -> JobRecord:
@@ -180,11 +178,11 @@ class JobStore:
                                    self.retention_s, self.events_maxlen, self.settled_csv,
                                    work.task if work else "", json.dumps(work.payload if work else {}),
                                    *encoded])
-        status = _text(reply[0])
+        status = as_text(reply[0])
         if status == "NOT_FOUND":
             raise JobNotFoundError(f"job {job_id!r} not found", job_id=job_id)
         if status == "BAD_STATE":
-            current = _text(reply[1])
+            current = as_text(reply[1])
             wanted = target.value if target else kind
             raise InvalidStateError(f"job is {current}: cannot apply {wanted}", job_id=job_id, state=current,
                                     to=wanted)
@@ -208,7 +206,7 @@ class JobStore:
                                                           block=int(block_ms)))
         except redis.ResponseError as exc:
             raise InvalidOptionError("invalid event id", after_event_id=after_event_id) from exc
-        return [JobEvent.from_entry(job_id, _text(entry_id), {_text(k): _text(v) for k, v in data.items()})
+        return [JobEvent.from_entry(job_id, as_text(entry_id), {as_text(k): as_text(v) for k, v in data.items()})
                 for entry_id, data in entries]
 
     # --- listing -------------------------------------------------------------------------------------------
