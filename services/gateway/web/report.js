@@ -8,8 +8,11 @@ window.IdPhotoReport = (() => {
     crown_margin_mm: "Space above the head", chin_margin_mm: "Space below the chin", roll_deg: "Head level",
     background_delta_e: "Background colour", face_count: "Exactly one face", print_size_mm: "Print size",
     not_padded: "Photo fills the frame without padding", file_kb: "File size",
+    yaw_deg: "Head facing the camera (turn)", pitch_deg: "Head facing the camera (tilt)", eyes_open: "Eyes open",
+    mouth_closed: "Mouth closed, neutral expression", geometry_confidence: "Head measured with confidence",
   };
-  const UNITS = { mm: " mm", px: " px", deg: "°", kb: " KB", "%": " %", dE2000: " ΔE", faces: "", sides: "" };
+  const UNITS = { mm: " mm", px: " px", deg: "°", kb: " KB", "%": " %", dE2000: " ΔE", faces: "", sides: "",
+    ratio: "", score: "" };
 
   function number(value) {
     if (typeof value !== "number") return String(value);
@@ -69,7 +72,14 @@ window.IdPhotoReport = (() => {
     if (!rules.length) return;
     rules.forEach((rule) => list.append(item(rule)));
     const pass = Boolean(report.pass);
-    summary.textContent = pass ? "Meets the document's rules." : "Does not meet every rule: see the items marked ✗.";
+    const failed = rules.filter((r) => !r.pass && r.severity !== "warning").map((r) => NAMES[r.rule] || r.rule);
+    summary.textContent = pass ? "Meets the document's rules."
+      : "Does not meet every rule (" + failed.join("; ") + "): see the items marked ✗.";
+    const aim = report.placement || {};
+    if (aim.gave_way && aim.gave_way.length) {
+      summary.textContent += " The document's ranges conflict for this face: " +
+        aim.gave_way.map((r) => NAMES[r] || r).join(", ") + " gave way to keep the head in the frame.";
+    }
     summary.className = "report-summary " + (pass ? "pass" : "fail");
   }
 

@@ -25,13 +25,47 @@ def test_make_writes_photo_sheet_and_report(photo, tmp_path):
                                  "--sheet-output", str(tmp_path / "sheet.jpg"), "--report",
                                  str(tmp_path / "report.json"), "--background", "light-grey"])
     assert result.exit_code == 0, result.output
-    assert "PASS (us-passport)" in result.output and "head_height_mm" in result.output
+    words = " ".join(result.output.split())          # whatever the terminal width wrapped
+    assert "PASS (us-passport)" in words and "head_height_mm" in words
     with Image.open(out) as img:
         assert img.size == (600, 600) and round(img.info["dpi"][0]) == 300
     with Image.open(tmp_path / "sheet.jpg") as sheet:
         assert sorted(sheet.size) == [1200, 1800]
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["spec"]["id"] == "us-passport" and report["pass"] is True
+
+
+@pytest.fixture
+def strict_yaw(monkeypatch):
+    """us-passport with a yaw limit no real face meets: its report fails on yaw_deg."""
+    from services.compose import face_rules
+
+    monkeypatch.setitem(face_rules.OVERRIDES, "us-passport", {"max_yaw_deg": 0.001})
+
+
+def test_a_failed_report_exits_3_and_names_the_rule(photo, tmp_path, strict_yaw):
+    out, report = tmp_path / "photo.jpg", tmp_path / "report.json"
+    result = runner.invoke(app, ["make", str(photo), "--spec", "us-passport", "-o", str(out), "--report",
+                                 str(report)])
+    assert result.exit_code == 3, result.output
+    words = " ".join(result.output.split())
+    assert "FAIL (us-passport): yaw_deg" in words and "--allow-fail" in words
+    assert out.is_file() and json.loads(report.read_text())["pass"] is False
+
+
+def test_allow_fail_accepts_a_failed_report(photo, tmp_path, strict_yaw):
+    result = runner.invoke(app, ["make", str(photo), "--spec", "us-passport", "-o", str(tmp_path / "p.jpg"),
+                                 "--allow-fail"])
+    assert result.exit_code == 0, result.output
+    assert "FAIL (us-passport)" in " ".join(result.output.split())
+
+
+def test_a_directory_with_a_failed_report_exits_3(photo, tmp_path, strict_yaw):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.jpg").write_bytes(photo.read_bytes())
+    result = runner.invoke(app, ["make", str(folder), "--spec", "us-passport", "-o", str(tmp_path / "out")])
+    assert result.exit_code == 3 and "report FAIL a.jpg" in result.output
 
 
 def test_a_bad_input_is_one_typed_line_and_a_nonzero_exit(tmp_path):

@@ -95,7 +95,35 @@ def test_face_analysis_round_trip():
     np.testing.assert_array_equal(back.face.box, face.box)
     np.testing.assert_array_equal(back.face.landmarks, face.landmarks)
     assert back.face.score == pytest.approx(0.99) and back.face_count == 1
-    assert back.alignment == analysis.alignment
+    assert back.alignment == analysis.alignment and back.mesh is None
+
+
+def test_face_mesh_travels_with_the_analysis():
+    from idphoto.types import FaceMesh
+
+    face = Face(box=np.array([10.0, 20.0, 110.0, 140.0]), score=0.99, landmarks=np.zeros((5, 2)))
+    points = np.random.default_rng(3).uniform(0, 200, (468, 3)).astype(np.float32).astype(np.float64)
+    mesh = FaceMesh(points=points, score=0.97, chin_spread_px=1.25)
+    analysis = FaceAnalysis(face=face, face_count=1, alignment=Alignment(0.0, (0.0, 0.0), (0.0, 0.0), (1.0, 0.0)),
+                            mesh=mesh)
+    back = face_analysis_from_proto(_wire(face_analysis_to_proto(analysis, [face])))
+    np.testing.assert_array_equal(back.mesh.points, points)
+    assert back.mesh.score == pytest.approx(0.97) and back.mesh.chin_spread_px == pytest.approx(1.25)
+    doubled = back.rescaled(2.0, 2.0).mesh
+    np.testing.assert_allclose(doubled.points[:, :2], points[:, :2] * 2 + 0.5)
+    np.testing.assert_allclose(doubled.points[:, 2], points[:, 2] * 2)
+
+
+def test_head_geometry_keeps_unmeasured_pose_unset():
+    from idphoto.rpc.convert import head_from_proto, head_to_proto
+    from idphoto.types import HeadGeometry
+
+    head = HeadGeometry(crown_y=1, chin_y=9, eye_y=4, center_x=5, left_pupil=(3, 4), right_pupil=(7, 4),
+                        residual_roll_deg=0.1, face_box=(2, 1, 8, 9), chin_confidence=0.8, crown_confidence=0.7)
+    assert head_from_proto(_wire(head_to_proto(head))) == head
+    measured = HeadGeometry(**{**head.to_dict(), "yaw_deg": 0.0, "pitch_deg": -2.5, "eye_openness": 0.3,
+                               "mouth_openness": 0.0, "mesh_score": 1.0})
+    assert head_from_proto(_wire(head_to_proto(measured))) == measured
 
 
 def test_render_result_round_trip_and_sheet_layout():

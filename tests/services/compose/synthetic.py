@@ -56,7 +56,8 @@ def make_cutout(width: int = 800, height: int = 1000, cx: float = 400.0, cy: flo
     geometry = HeadGeometry(
         crown_y=crown, chin_y=chin, eye_y=eye_y, center_x=cx, left_pupil=(cx - eye_dx, eye_y),
         right_pupil=(cx + eye_dx, eye_y), residual_roll_deg=roll, face_box=(cx - ax, crown, cx + ax, chin),
-        crown_at_edge=crown_at_edge,
+        crown_at_edge=crown_at_edge, yaw_deg=0.5, pitch_deg=-1.0, eye_openness=0.3, mouth_openness=0.01,
+        mesh_score=0.99, chin_confidence=0.9, crown_confidence=0.95,
     )
     return Cutout(rgba=np.rint(np.clip(rgba, 0, 255)).astype(np.uint8), valid=np.ones((height, width), bool),
                   head=geometry, face_count=face_count, source_size=(width, height))

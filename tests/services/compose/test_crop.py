@@ -125,18 +125,40 @@ def test_inconsistent_geometry_is_rejected(cutout):
         crop_to_spec(bad, get_spec("us-passport"))
 
 
-def test_eye_line_conflict_moves_then_shrinks_then_keeps_the_head_in_frame():
+def test_every_range_is_aimed_at_its_middle_when_they_agree():
     us = get_spec("us-passport")
-    k = us.px_per_mm
-    e_hi = 600 - 28.575 * k                                     # lowest allowed eye line: 262.5 px from the top
-    size, crown = vertical_layout(us, 0.47)                     # ordinary face: no conflict
-    assert size == pytest.approx(356.25) and crown + 0.47 * size == pytest.approx(225.0)
-    size, crown = vertical_layout(us, 0.75)                     # eyes low in the head: crown would leave
-    assert crown == pytest.approx(0.0) and 25.4 * k <= size < 356.25
-    assert crown + 0.75 * size == pytest.approx(e_hi)           # eye line at the edge of its range
-    size, crown = vertical_layout(us, 0.95)                     # impossible: the eye line gives way
-    assert crown == pytest.approx(0.0) and size == pytest.approx(25.4 * k)
-    assert 600 - (crown + 0.95 * size) < 28.575 * k
+    plan = vertical_layout(us, 0.47)                            # ordinary face: no conflict
+    assert plan.size == pytest.approx(356.25, abs=0.5)
+    assert plan.crown + 0.47 * plan.size == pytest.approx(225.0, abs=0.5)
+    assert min(plan.slack.values()) >= 0.99 and plan.limited_by is None and plan.gave_way == ()
+
+
+def test_a_conflict_keeps_the_most_slack_for_every_range_and_says_which_limited():
+    us = get_spec("us-passport")
+    plan = vertical_layout(us, 0.75)                            # eyes low in the head: the crown would leave
+    assert plan.crown >= 0.0 and plan.crown + plan.size <= 600
+    assert 0.0 < min(plan.slack.values()) < 0.99 and plan.gave_way == ()
+    assert plan.slack["head_height_mm"] == pytest.approx(plan.slack["eye_line_mm"], abs=0.02)   # balanced
+    assert plan.limited_by in ("head_height_mm", "eye_line_mm")
+    plan = vertical_layout(us, 0.95)                            # impossible: the eye line gives way
+    assert plan.crown == pytest.approx(0.0, abs=0.5) and plan.gave_way == ("eye_line_mm",)
+    assert 25.4 * us.px_per_mm <= plan.size <= 34.925 * us.px_per_mm
+
+
+def test_eye_line_and_crown_margin_together_maximise_the_least_slack():
+    from dataclasses import replace
+
+    from services.compose.crop import _ranges, _slack
+    spec = replace(get_spec("us-passport"), crown_margin_mm=(6.0, 9.0))
+    plan = vertical_layout(spec, 0.45)
+    best = -np.inf                                             # brute force on a finer grid
+    ranges = _ranges(spec)
+    for size in np.linspace(*ranges["head_height_mm"][1], 400):
+        for crown in np.linspace(0, 600 - size, 400):
+            values = {"size": size, "crown": crown, "eye": crown + 0.45 * size}
+            best = max(best, min(float(_slack(np.array(values[w]), b)) for w, b in ranges.values()))
+    assert min(plan.slack.values()) >= best - 0.02
+    assert set(plan.slack) == {"head_height_mm", "eye_line_mm", "crown_margin_mm"}
 
 
 def test_custom_spec_placement(cutout):

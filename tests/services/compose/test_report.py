@@ -26,8 +26,12 @@ def _exported(width=600, height=600, dpi=300):
     return Exported(b"\0" * 2048, "image/jpeg", "jpg", 95, width, height, dpi)
 
 
+HEAD = replace(make_cutout().head, residual_roll_deg=0.3)
+
+
 def _report(spec, placement, photo, **kw):
-    args = {"background_rgb_reference": WHITE, "exported": _exported(), "face_count": 1, "residual_roll_deg": 0.3}
+    head = replace(HEAD, **kw.pop("head", {}))
+    args = {"background_rgb_reference": WHITE, "exported": _exported(), "face_count": 1, "head": head}
     args.update(kw)
     return build_report(spec, placement, photo, **args)
 
@@ -42,8 +46,9 @@ def test_good_photo_passes_and_is_json(us):
     json.dumps(report)
     assert report["pass"] is True and report["warnings"] == []
     rules = _rules(report)
-    assert set(rules) == {"size_px", "head_height_mm", "eye_line_mm", "crown_margin_mm", "roll_deg",
-                          "background_delta_e", "face_count", "print_size_mm", "not_padded"}
+    assert set(rules) == {"size_px", "head_height_mm", "eye_line_mm", "crown_margin_mm", "yaw_deg", "pitch_deg",
+                          "roll_deg", "eyes_open", "mouth_closed", "geometry_confidence", "background_delta_e",
+                          "face_count", "print_size_mm", "not_padded"}
     assert all(r["pass"] for r in rules.values())
     assert all(r["severity"] in ("error", "warning") for r in rules.values())
     m = report["measured"]
@@ -103,13 +108,44 @@ def test_face_count_and_size_are_errors(us):
     assert not _rules(report)["size_px"]["pass"] and report["pass"] is False
 
 
-def test_roll_is_a_warning(us):
+def test_roll_beyond_the_icao_limit_is_an_error(us):
     spec, placement, photo = us
-    report = _report(spec, placement, photo, residual_roll_deg=-2.5)
-    assert not _rules(report)["roll_deg"]["pass"]
-    assert report["pass"] is True and report["warnings"] == ["roll_deg"]
-    assert _rules(_report(spec, placement, photo, residual_roll_deg=1.9))["roll_deg"]["pass"]
+    report = _report(spec, placement, photo, head={"residual_roll_deg": -8.5})
+    assert not _rules(report)["roll_deg"]["pass"] and report["pass"] is False
+    assert _rules(_report(spec, placement, photo, head={"residual_roll_deg": 7.9}))["roll_deg"]["pass"]
 
+
+@pytest.mark.parametrize("rule, field, bad", [("yaw_deg", "yaw_deg", 12.0), ("pitch_deg", "pitch_deg", -6.0),
+                                              ("yaw_deg", "yaw_deg", None), ("pitch_deg", "pitch_deg", None)])
+def test_a_turned_or_unmeasured_head_fails_with_the_rule_named(us, rule, field, bad):
+    spec, placement, photo = us
+    report = _report(spec, placement, photo, head={field: bad})
+    assert report["pass"] is False and not _rules(report)[rule]["pass"]
+    assert _rules(report)[rule]["severity"] == "error"
+
+
+@pytest.mark.parametrize("rule, field, bad", [("eyes_open", "eye_openness", 0.05),
+                                              ("mouth_closed", "mouth_openness", 0.2)])
+def test_shut_eyes_and_an_open_mouth_are_warnings(us, rule, field, bad):
+    spec, placement, photo = us
+    report = _report(spec, placement, photo, head={field: bad})
+    assert report["pass"] is True and report["warnings"] == [rule]
+
+
+@pytest.mark.parametrize("field", ["chin_confidence", "crown_confidence"])
+def test_low_geometry_confidence_fails_the_report(us, field):
+    spec, placement, photo = us
+    report = _report(spec, placement, photo, head={field: 0.3})
+    assert report["pass"] is False and not _rules(report)["geometry_confidence"]["pass"]
+    assert report["measured"][field] == 0.3
+    assert _report(spec, placement, photo, head={field: 0.5})["pass"] is True
+
+
+def test_the_report_says_how_the_crop_was_aimed(us):
+    spec, placement, photo = us
+    aim = _report(spec, placement, photo)["placement"]
+    assert aim["limited_by"] is None and aim["gave_way"] == []
+    assert set(aim["slack"]) == {"head_height_mm", "eye_line_mm"} and min(aim["slack"].values()) >= 0.99
 
 def test_background_delta_e_flips_with_a_tinted_background(us):
     spec, placement, _photo = us

@@ -65,6 +65,23 @@ def test_serving_only_after_the_models_are_loaded_and_warmed():
     assert {SERVICE_NAME, "grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"} <= services
 
 
+def test_not_serving_while_the_face_mesh_model_is_missing(tmp_path):
+    from idphoto.errors import ModelNotReadyError
+    from idphoto.models.store import model_path
+
+    for name in ("mtcnn-pnet", "mtcnn-rnet", "mtcnn-onet"):      # the detector is there, the mesh is not
+        (tmp_path / model_path(name).name).write_bytes(model_path(name).read_bytes())
+
+    async def scenario():
+        host, port = create_server(CONFIG, model_dir=tmp_path)
+        async with serving(host, warm=False), insecure(f"127.0.0.1:{port}") as ch:
+            with pytest.raises(ModelNotReadyError, match="face-mesh"):
+                await host.warm_up()
+            return await health_status(ch, SERVICE_NAME)
+
+    assert run(scenario()) == "NOT_SERVING"
+
+
 def test_detect_over_the_wire_equals_the_in_process_core(face_core):
     expected = face_core.analyze(astronaut())
 
@@ -86,6 +103,8 @@ def test_detect_over_the_wire_equals_the_in_process_core(face_core):
     assert analysis.alignment.angle_deg == pytest.approx(expected.alignment.angle_deg, abs=1e-6)
     np.testing.assert_allclose(analysis.alignment.left_pupil, expected.alignment.left_pupil, atol=1e-3)
     np.testing.assert_allclose(analysis.alignment.right_pupil, expected.alignment.right_pupil, atol=1e-3)
+    np.testing.assert_allclose(analysis.mesh.points, expected.mesh.points, atol=1e-3)    # float32 on the wire
+    assert analysis.mesh.score == pytest.approx(expected.mesh.score)
 
 
 def test_no_face_crosses_the_wire_as_a_typed_error(face_core):
