@@ -9,37 +9,14 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
+from idphoto.cli.verdict import REPORT_FAILED_EXIT
+from idphoto.cli.verdict import report_summary as _summary
 from idphoto.errors import IdPhotoError, as_idphoto_error
 from idphoto.types import RenderOptions
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".tif", ".tiff", ".bmp"}
-REPORT_FAILED_EXIT = 3        # the photo was written but its compliance report failed (see --allow-fail)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False)
-
-
-def _bounds(rule: dict) -> str:
-    lo, hi = rule.get("min"), rule.get("max")
-    if lo is not None and hi is not None:
-        return f"= {lo}" if lo == hi else f"{lo}..{hi}"
-    if lo is not None:
-        return f">= {lo}"
-    return f"<= {hi}" if hi is not None else ""
-
-
-def _summary(path: Path, report: dict) -> str:
-    verdict = "PASS" if report.get("pass") else "FAIL"
-    failed = [r["rule"] for r in report.get("rules", []) if not r.get("pass") and r.get("severity") == "error"]
-    because = f": {', '.join(failed)}" if failed else ""
-    lines = [f"{path}: {verdict} ({report.get('spec', {}).get('id', '')}){because}"]
-    for rule in report.get("rules", []):
-        mark = "ok " if rule.get("pass") else ("!! " if rule.get("severity") == "error" else "~  ")
-        value = rule.get("value")
-        value = f"{value:.2f}" if isinstance(value, float) else str(value)
-        bounds = _bounds(rule)
-        suffix = f"  ({bounds})" if bounds else ""
-        lines.append(f"  {mark}{rule.get('rule')}: {value} {rule.get('unit', '')}{suffix}")
-    return "\n".join(lines)
 
 
 def _write_outputs(run, output: Path, sheet_output: Path | None, report_path: Path | None) -> None:

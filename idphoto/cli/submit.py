@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from idphoto.cli.verdict import REPORT_FAILED_EXIT, report_summary
 from idphoto.errors import IdPhotoError
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -72,6 +73,7 @@ def submit(
     sheet_output: Path | None = typer.Option(None, "--sheet-output"),
     report: Path | None = typer.Option(None, "--report", help="write the compliance report (JSON) here"),
     timeout: float = typer.Option(300.0, "--timeout", help="seconds to wait for the job"),
+    allow_fail: bool = typer.Option(False, "--allow-fail", help="exit 0 even when the compliance report fails"),
 ) -> None:
     """Make an ID photo on a running mesh (`idphoto serve`)."""
     from idphoto.client import IdPhotoClient, raise_for_job
@@ -92,6 +94,14 @@ def submit(
     out.print(f"job {job.id}: SUCCEEDED", markup=False)
     for line in written:
         out.print(f"  wrote {line}", markup=False)
+    from idphoto.rpc.convert import struct_to_dict
+
+    verdict = struct_to_dict(job.report, integral_to_int=True)
+    out.print(report_summary(output, verdict), markup=False)
+    if not verdict.get("pass") and not allow_fail:
+        err.print(f"the compliance report FAILED; exit {REPORT_FAILED_EXIT} (--allow-fail to accept the photo anyway)",
+                  markup=False)
+        raise typer.Exit(REPORT_FAILED_EXIT)
 
 
 def register(app: typer.Typer) -> None:

@@ -140,6 +140,7 @@ def test_idphoto_submit_writes_the_photo_sheet_and_report(mesh, portrait, tmp_pa
     assert _photo((tmp_path / "out" / "sheet.jpg").read_bytes()).size in {(1800, 1200), (1200, 1800)}
     assert b'"spec"' in (tmp_path / "r.json").read_bytes()
     assert "SUCCEEDED" in result.stdout and "photo.jpg" in result.stdout
+    assert "PASS (us-passport)" in result.stdout and "geometry_confidence" in result.stdout
 
 
 def test_idphoto_submit_fails_with_one_typed_line(mesh, portrait, tmp_path):

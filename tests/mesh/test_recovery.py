@@ -110,7 +110,9 @@ def test_restarting_the_whole_gateway_mid_job_still_completes(mesh, client, port
 def test_killing_one_of_two_matting_replicas_mid_run_loses_no_job(mesh, client, portrait):
     upload = client.upload(portrait, filename="astronaut.jpg")
     jobs = [client.create_job("us-passport", upload_id=upload.upload_id, finalize=True) for _ in range(6)]
-    wait_until(lambda: any(client.get_job(j.id).stage == "matte" for j in jobs), 20, 0.01, "a job matting")
+    # A job's stage is the last one finished: "region" done means its matting call is in flight (the "matte"
+    # label shows only during the few milliseconds of "measure").
+    wait_until(lambda: any(client.get_job(j.id).stage == "region" for j in jobs), 20, 0.01, "a job matting")
     mesh.kill("matting-1")
     for job in _all_succeed(client, jobs):
         raise_for_job(job)
