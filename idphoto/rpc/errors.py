@@ -23,18 +23,59 @@ from idphoto.errors import (
     ServiceUnavailableError,
     error_from_code,
 )
+from idphoto.log import get_logger
 from idphoto.v1 import common_pb2
+
+log = get_logger("idphoto.rpc")
 
 DOMAIN = "idphoto"
 STATUS_DETAILS_KEY = "grpc-status-details-bin"
+# The status travels in trailing metadata (16 KiB at most, message and details twice): what an error echoes is
+# bounded so that no input, however long, turns a typed error into RESOURCE_EXHAUSTED.
+MAX_MESSAGE_CHARS = 1024
+MAX_DETAIL_CHARS = 512
+MAX_DETAILS_CHARS = 3072
 
 
 def grpc_code(exc: IdPhotoError) -> grpc.StatusCode:
     return getattr(grpc.StatusCode, exc.grpc_status, grpc.StatusCode.INTERNAL)
 
 
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _bounded_detail(value: Any, limit: int) -> tuple[str, int]:
+    """(text, items left out): a list keeps as many leading items as fit in valid JSON; the rest is cut."""
+    if isinstance(value, str):
+        return _cut(value, limit), 0
+    text = json.dumps(value, default=str)
+    if len(text) <= limit or not isinstance(value, list):
+        return _cut(text, limit), 0
+    kept = list(value)
+    while kept and len(json.dumps(kept, default=str)) > limit:
+        kept = kept[:len(kept) // 2] if len(kept) > 8 else kept[:-1]
+    return json.dumps(kept, default=str), len(value) - len(kept)
+
+
 def _detail_strings(details: dict[str, Any]) -> dict[str, str]:
-    return {str(k): v if isinstance(v, str) else json.dumps(v, default=str) for k, v in details.items()}
+    out: dict[str, str] = {}
+    budget = MAX_DETAILS_CHARS
+    for key, value in details.items():
+        if budget <= 0:
+            out["details_omitted"] = "true"
+            break
+        key = _cut(str(key), 64)
+        text, omitted = _bounded_detail(value, min(MAX_DETAIL_CHARS, budget))
+        out[key] = text
+        if omitted:
+            out[f"{key}_omitted"] = str(omitted)
+        budget -= len(text) + len(key)
+    return out
+
+
+def _message(exc: IdPhotoError) -> str:
+    return _cut(exc.message, MAX_MESSAGE_CHARS)
 
 
 def _detail_values(metadata) -> dict[str, Any]:
@@ -49,7 +90,7 @@ def _detail_values(metadata) -> dict[str, Any]:
 
 
 def error_to_proto(exc: IdPhotoError) -> common_pb2.Error:
-    return common_pb2.Error(code=exc.code, message=exc.message, details=_detail_strings(exc.details))
+    return common_pb2.Error(code=exc.code, message=_message(exc), details=_detail_strings(exc.details))
 
 
 def error_from_proto(error: common_pb2.Error) -> IdPhotoError:
@@ -64,7 +105,7 @@ def rich_status(exc: IdPhotoError) -> status_pb2.Status:
         packed = any_pb2.Any()
         packed.Pack(message)
         details.append(packed)
-    return status_pb2.Status(code=grpc_code(exc).value[0], message=exc.message, details=details)
+    return status_pb2.Status(code=grpc_code(exc).value[0], message=_message(exc), details=details)
 
 
 async def abort_with(context, exc: IdPhotoError, metadata: tuple[tuple[str, str], ...] = ()) -> None:
@@ -73,7 +114,7 @@ async def abort_with(context, exc: IdPhotoError, metadata: tuple[tuple[str, str]
     trailing = tuple(metadata) + ((STATUS_DETAILS_KEY, status.SerializeToString()),)
     if exc.details.get("retry_after_header"):          # RATE_LIMITED: when to come back, as in HTTP
         trailing += (("retry-after", str(exc.details["retry_after_header"])),)
-    await context.abort(grpc_code(exc), exc.message, trailing_metadata=trailing)
+    await context.abort(grpc_code(exc), _message(exc), trailing_metadata=trailing)
 
 
 def _status_from_metadata(metadata) -> status_pb2.Status | None:
@@ -103,7 +144,9 @@ def error_from_rpc(err: grpc.RpcError) -> IdPhotoError:
     code = err.code() if callable(getattr(err, "code", None)) else None
     message = err.details() if callable(getattr(err, "details", None)) else None
     if code == grpc.StatusCode.UNAVAILABLE:
-        return ServiceUnavailableError(f"backend unavailable: {message}" if message else None)
+        # grpc's text names the peer's internal address: it goes to the log, never into the error a client sees
+        log.warning("backend unavailable", transport=message)
+        return ServiceUnavailableError("a backend service is unavailable; retry shortly")
     if code == grpc.StatusCode.DEADLINE_EXCEEDED:
         return DeadlineExceededError()
     if code == grpc.StatusCode.CANCELLED:

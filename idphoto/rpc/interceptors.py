@@ -1,8 +1,11 @@
 """The server interceptor every idphoto service runs: ids into the log context, typed errors onto the wire,
 one access-log line and the Prometheus metrics per call. Covers unary and streaming handlers alike.
 
-* ids: metadata ``x-request-id`` (generated when absent) and ``x-job-id`` are bound into structlog's
-  contextvars for the call; ``x-request-id`` is echoed in the trailing metadata (on errors too).
+* ids: metadata ``x-request-id`` (generated when absent, or when it is not 1–128 printable ASCII characters)
+  and ``x-job-id`` (dropped when it is not) are bound into structlog's contextvars for the call;
+  ``x-request-id`` is echoed in the trailing metadata (on errors too).
+* a request body that is not a valid protobuf of the method's type is INVALID_INPUT (INVALID_ARGUMENT), not
+  grpc's own UNKNOWN "Unexpected DecodeError"; the handler never runs.
 * errors: an IdPhotoError ends the call with its status from the table (``abort_with``); any other exception
   becomes INTERNAL "internal error" (reason INTERNAL) and its traceback goes to the log only.
 * access log: event "rpc" with method, code, duration_ms, request_id, job_id, peer (health checks at debug).
@@ -21,7 +24,7 @@ from dataclasses import dataclass, field
 import grpc
 import structlog
 
-from idphoto.errors import IdPhotoError, as_idphoto_error
+from idphoto.errors import IdPhotoError, InputError, as_idphoto_error
 from idphoto.log import get_logger
 from idphoto.rpc import context as call_context
 from idphoto.rpc.errors import abort_with
@@ -29,6 +32,46 @@ from idphoto.rpc.metrics import RPC_CALLS, RPC_IN_FLIGHT, RPC_LATENCY
 
 log = get_logger("idphoto.rpc")
 QUIET_PREFIXES = ("grpc.health.v1.Health/", "grpc.reflection.")
+MAX_ID_CHARS = 128
+
+
+def clean_id(value: str | None) -> str:
+    """``value`` when it is 1–MAX_ID_CHARS printable ASCII characters, else ""."""
+    if value and len(value) <= MAX_ID_CHARS and value.isascii() and value.isprintable():
+        return value
+    return ""
+
+
+@dataclass(frozen=True)
+class _Undecodable:
+    """What a request deserializer hands over instead of raising: the handler wrapper answers INVALID_INPUT."""
+
+    reason: str
+
+
+def _tolerant(deserializer):
+    if deserializer is None:
+        return None
+
+    def parse(data: bytes):
+        try:
+            return deserializer(data)
+        except Exception as exc:  # noqa: BLE001 - DecodeError, bad UTF-8, recursion: all the caller's bytes
+            return _Undecodable(type(exc).__name__)
+
+    return parse
+
+
+def _undecodable_error(request: _Undecodable) -> InputError:
+    return InputError("the request body is not a valid protobuf message of this method's type",
+                      reason=request.reason)
+
+
+async def _checked_stream(requests):
+    async for request in requests:
+        if isinstance(request, _Undecodable):
+            raise _undecodable_error(request)
+        yield request
 
 
 def _code_name(context, default: str = "OK") -> str:
@@ -46,6 +89,15 @@ class _Call:
     start: float = field(default_factory=time.perf_counter)
     code: str = "OK"
     tokens: tuple = ()
+
+
+def _requests(request, streamed: bool):
+    """The request (or request stream) the handler sees; an undecodable one raises INVALID_INPUT."""
+    if streamed:
+        return _checked_stream(request)
+    if isinstance(request, _Undecodable):
+        raise _undecodable_error(request)
+    return request
 
 
 class ServerInterceptor(grpc.aio.ServerInterceptor):
@@ -69,16 +121,17 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
         for attr, make, streaming in kinds:
             behavior = getattr(handler, attr)
             if behavior is not None:
-                wrapped = (self._streaming if streaming else self._unary)(behavior, method)
-                return make(wrapped, request_deserializer=handler.request_deserializer,
+                wrapped = (self._streaming if streaming else self._unary)(behavior, method,
+                                                                          attr.startswith("stream"))
+                return make(wrapped, request_deserializer=_tolerant(handler.request_deserializer),
                             response_serializer=handler.response_serializer)
         return handler
 
-    def _unary(self, behavior, method: str):
+    def _unary(self, behavior, method: str, streamed_requests: bool = False):
         async def handle(request, context):
             call = self._begin(method, context)
             try:
-                result = behavior(request, context)
+                result = behavior(_requests(request, streamed_requests), context)
                 response = await result if inspect.isawaitable(result) else result
                 call.code = _code_name(context)
                 return response
@@ -89,11 +142,11 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
 
         return handle
 
-    def _streaming(self, behavior, method: str):
+    def _streaming(self, behavior, method: str, streamed_requests: bool = False):
         async def handle(request, context):
             call = self._begin(method, context)
             try:
-                result = behavior(request, context)
+                result = behavior(_requests(request, streamed_requests), context)
                 if hasattr(result, "__aiter__"):
                     async for response in result:
                         yield response
@@ -115,8 +168,8 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
 
     def _begin(self, method: str, context) -> _Call:
         metadata = {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
-        call = _Call(method=method, request_id=metadata.get(call_context.REQUEST_ID_KEY) or uuid.uuid4().hex,
-                     job_id=metadata.get(call_context.JOB_ID_KEY, ""), peer=context.peer() or "")
+        call = _Call(method=method, request_id=clean_id(metadata.get(call_context.REQUEST_ID_KEY)) or uuid.uuid4().hex,
+                     job_id=clean_id(metadata.get(call_context.JOB_ID_KEY)), peer=context.peer() or "")
         ids = {"request_id": call.request_id, **({"job_id": call.job_id} if call.job_id else {})}
         call.tokens = (structlog.contextvars.bind_contextvars(**ids),
                        call_context.set_deadline(context.time_remaining()))
