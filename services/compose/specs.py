@@ -96,6 +96,39 @@ def _size_mm(doc: dict) -> tuple[float, float]:
     return float(doc["widthMm"]), float(doc["heightMm"])
 
 
+# Catalogue lines that state a head or face size ("Face must cover 70 - 80% of the frame", "Face height between
+# 31 - 36 mm from chin to crown"). They are replaced by lines made from the geometry the crop actually uses, so
+# the displayed text cannot contradict it (the catalogue's us-passport line said 70-80 %, its geometry 50-69 %).
+_SIZE_CLAIM = re.compile(r"\b(face|head)\b.*\d.*(%|\bmm\b|\bcm\b|\binch)", re.IGNORECASE)
+HEAD_LINE_PREFIX = "Head (chin to crown): "
+
+
+def _mm(value: float) -> str:
+    return f"{round(value, 1):g}"
+
+
+def geometry_lines(height_mm: float, head: tuple[float, float], eye: tuple[float, float] | None,
+                   crown: tuple[float, float] | None, kind: GeometryKind) -> list[str]:
+    """Requirement lines stating the geometry: head range (mm and % of the height), eye line, crown margin."""
+    pct = f"{round(head[0] / height_mm * 100)}–{round(head[1] / height_mm * 100)} %"
+    origin = "ICAO default" if kind == "icao-default" else "official source"
+    lines = [f"{HEAD_LINE_PREFIX}{_mm(head[0])}–{_mm(head[1])} mm, {pct} of the {_mm(height_mm)} mm photo "
+             f"height ({origin})"]
+    if eye is not None:
+        lines.append(f"Eye line {_mm(eye[0])}–{_mm(eye[1])} mm above the bottom edge")
+    if crown is not None:
+        lines.append(f"Top of the head {_mm(crown[0])}–{_mm(crown[1])} mm below the top edge")
+    return lines
+
+
+def _requirements(doc: dict, size_mm: tuple[float, float], lines: list[str]) -> tuple[str, ...]:
+    """The catalogue's lines without its size claims, its rounded mm replaced by the true size, then ``lines``."""
+    rounded = f"{doc['widthMm']:g}×{doc['heightMm']:g} mm"
+    true = f"{_mm(size_mm[0])}×{_mm(size_mm[1])} mm"
+    kept = [str(r).replace(rounded, true) for r in doc.get("requirements", ()) if not _SIZE_CLAIM.search(str(r))]
+    return tuple(kept + lines)
+
+
 def _build(doc: dict, country: dict) -> Spec:
     width_mm, height_mm = _size_mm(doc)
     official = OFFICIAL.get(doc["id"])
@@ -115,7 +148,7 @@ def _build(doc: dict, country: dict) -> Spec:
         dpi=int(doc["dpi"]), head_min_mm=float(head[0]), head_max_mm=float(head[1]),
         crown_margin_mm=crown, eye_line_mm=eye, background=str(doc["bgColor"]).lower(),
         backgrounds=_named_backgrounds(str(doc.get("background", ""))), geometry=kind, source=source,
-        requirements=tuple(doc.get("requirements", ())),
+        requirements=_requirements(doc, (width_mm, height_mm), geometry_lines(height_mm, head, eye, crown, kind)),
     )
 
 

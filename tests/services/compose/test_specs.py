@@ -63,7 +63,7 @@ def test_official_numbers():
 
 
 def test_other_documents_get_the_icao_default():
-    spec = get_spec("france-passport")
+    spec = get_spec("portugal-passport")
     assert spec.geometry == "icao-default"
     assert spec.source == "ICAO Doc 9303 / ISO/IEC 19794-5 default"
     assert spec.head_min_mm == pytest.approx(0.70 * spec.height_mm)
