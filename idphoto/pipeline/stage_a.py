@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import cv2
 import numpy as np
 
 from idphoto.errors import FaceTooSmallError
@@ -109,8 +110,8 @@ def matte(ctx: StageAContext) -> None:
 
 def measure_and_cut(ctx: StageAContext) -> None:
     head = measure_head(ctx.region, ctx.matte)
-    alpha8 = np.clip(np.rint(ctx.matte.alpha * 255.0), 0, 255).astype(np.uint8)
-    rgba = np.dstack([ctx.matte.foreground, alpha8])
+    rgba = cv2.cvtColor(ctx.matte.foreground, cv2.COLOR_RGB2RGBA)
+    rgba[..., 3] = cv2.convertScaleAbs(ctx.matte.alpha, alpha=255.0)    # alpha in 0..1: rint(255 a), as uint8
     frame = _frame(ctx)
     to_region = ctx.region.matrix @ np.vstack([frame.to_full(), [0.0, 0.0, 1.0]])     # full-resolution -> region
     ctx.cutout = Cutout(rgba=rgba, valid=ctx.region.valid, head=head, face_count=ctx.analysis.face_count,
