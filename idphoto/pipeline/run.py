@@ -12,6 +12,7 @@ from idphoto.config import load_config
 from idphoto.imageio.decode import DecodeLimits
 from idphoto.pipeline.clients import ComposeClient, FaceClient, LocalCompose, LocalFace, LocalMatting, MattingClient
 from idphoto.pipeline.deadline import Deadline
+from idphoto.pipeline.memory import keep_freed_memory
 from idphoto.pipeline.stage_a import ProgressHook, StageAContext, run_stage_a
 from idphoto.pipeline.stage_b import run_stage_b
 from idphoto.types import Cutout, RenderOptions, RenderResult
@@ -32,7 +33,9 @@ class PhotoRun:
 
 
 def local_clients(model_dir: Path | None = None) -> Clients:
-    """Load the models in this process (typed config from IDPHOTO_FACE_* and IDPHOTO_MATTING_*)."""
+    """Load the models in this process (typed config from IDPHOTO_FACE_* and IDPHOTO_MATTING_*), and keep freed
+    frame-sized buffers in the heap (``idphoto.pipeline.memory``): this process is going to make photos."""
+    keep_freed_memory()
     from services.face.config import FaceConfig
     from services.face.core import FaceCore
     from services.matting.config import MattingConfig

@@ -11,10 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import cv2
 import numpy as np
 
 from idphoto.errors import FaceTooSmallError
-from idphoto.imageio.decode import DecodeLimits, decode_image, working_copy
+from idphoto.imageio.decode import DecodeLimits, Frame, decode_frame, working_copy
 from idphoto.pipeline.clients import FaceClient, MattingClient
 from idphoto.pipeline.deadline import Deadline
 from idphoto.types import Cutout, Matte, Region
@@ -26,6 +27,12 @@ HEAD_IN_EYE_DISTANCES = 3.4
 # Detection and alignment see at most this many pixels on the long side: the pupil windows are resampled to a
 # fixed eye distance (160 px) anyway, and a 12 MP frame would cost 36 MB on the wire to the face service.
 ALIGN_MAX_SIDE = 2048
+# A JPEG is decoded at the smallest DCT scale (1/2, 1/4, 1/8) that keeps its longer side at least this long;
+# when the face then has fewer than DRAFT_EYE_SHARE of the region's ``max_eye_distance`` px between the pupils,
+# it is decoded again finer (in full if need be) and analysed again. So the region loses at most 10 % of its
+# linear resolution to the draft (none when the face is large: the region is scaled down to 150 px anyway).
+DRAFT_MIN_SIDE = 1024
+DRAFT_EYE_SHARE = 0.9
 
 
 @dataclass
@@ -38,6 +45,7 @@ class StageAContext:
     max_upscale: float = 3.0
     region_settings: RegionSettings = RegionSettings()
     rgb: np.ndarray | None = None
+    frame: Frame | None = None               # ``rgb`` with its scale to the photo's full resolution
     analysis: Any = None
     region: Region | None = None
     matte: Matte | None = None
@@ -46,10 +54,16 @@ class StageAContext:
 
 
 def decode(ctx: StageAContext) -> None:
-    ctx.rgb = decode_image(ctx.data, ctx.limits)
+    ctx.frame = decode_frame(ctx.data, ctx.limits, DRAFT_MIN_SIDE)
+    ctx.rgb = ctx.frame.rgb
 
 
-def detect_and_align(ctx: StageAContext) -> None:
+def _eye_distance(analysis) -> float:
+    a = analysis.alignment
+    return float(np.linalg.norm(np.subtract(a.right_pupil, a.left_pupil)))
+
+
+def _analyze(ctx: StageAContext) -> None:
     small, _ = working_copy(ctx.rgb, ALIGN_MAX_SIDE)
     analysis = ctx.face.analyze(small)
     if small is not ctx.rgb:
@@ -57,10 +71,28 @@ def detect_and_align(ctx: StageAContext) -> None:
     ctx.analysis = analysis
 
 
+def detect_and_align(ctx: StageAContext) -> None:
+    frame = _frame(ctx)
+    _analyze(ctx)
+    wanted = DRAFT_EYE_SHARE * ctx.region_settings.max_eye_distance
+    if frame.scale > 1 and _eye_distance(ctx.analysis) < wanted:
+        full_eyes = _eye_distance(ctx.analysis) * frame.scale
+        finer = next(s for s in (4, 2, 1) if s < frame.scale and (s == 1 or full_eyes / s >= wanted))
+        ctx.frame = decode_frame(ctx.data, ctx.limits, 1, max_scale=finer)
+        ctx.rgb = ctx.frame.rgb
+        _analyze(ctx)
+
+
+def _frame(ctx: StageAContext) -> Frame:
+    if ctx.frame is None or ctx.frame.rgb is not ctx.rgb:     # pixels given directly: full resolution
+        height, width = ctx.rgb.shape[:2]
+        ctx.frame = Frame(ctx.rgb, (width, height), 1)
+    return ctx.frame
+
+
 def check_face_size(ctx: StageAContext) -> None:
     """Fail before matting when the face cannot reach the spec's head size without excessive upscaling."""
-    pupils = np.array([ctx.analysis.alignment.left_pupil, ctx.analysis.alignment.right_pupil])
-    head_px = HEAD_IN_EYE_DISTANCES * float(np.linalg.norm(pupils[1] - pupils[0]))
+    head_px = HEAD_IN_EYE_DISTANCES * _eye_distance(ctx.analysis) * _frame(ctx).scale
     target = (ctx.spec.head_min_mm + ctx.spec.head_max_mm) / 2 * ctx.spec.dpi / 25.4
     if target / head_px > ctx.max_upscale * 1.15:
         raise FaceTooSmallError(f"the face is about {head_px:.0f} px tall; {ctx.spec.id} needs about {target:.0f} px",
@@ -78,12 +110,13 @@ def matte(ctx: StageAContext) -> None:
 
 def measure_and_cut(ctx: StageAContext) -> None:
     head = measure_head(ctx.region, ctx.matte)
-    alpha8 = np.clip(np.rint(ctx.matte.alpha * 255.0), 0, 255).astype(np.uint8)
-    rgba = np.dstack([ctx.matte.foreground, alpha8])
-    height, width = ctx.rgb.shape[:2]
+    rgba = cv2.cvtColor(ctx.matte.foreground, cv2.COLOR_RGB2RGBA)
+    rgba[..., 3] = cv2.convertScaleAbs(ctx.matte.alpha, alpha=255.0)    # alpha in 0..1: rint(255 a), as uint8
+    frame = _frame(ctx)
+    to_region = ctx.region.matrix @ np.vstack([frame.to_full(), [0.0, 0.0, 1.0]])     # full-resolution -> region
     ctx.cutout = Cutout(rgba=rgba, valid=ctx.region.valid, head=head, face_count=ctx.analysis.face_count,
-                        source_size=(width, height), roll_corrected_deg=ctx.analysis.alignment.angle_deg,
-                        meta={"region_matrix": ctx.region.matrix.tolist()})
+                        source_size=frame.full_size, roll_corrected_deg=ctx.analysis.alignment.angle_deg,
+                        meta={"region_matrix": to_region.tolist()})
 
 
 STAGES: tuple[tuple[str, Callable[[StageAContext], None]], ...] = (

@@ -79,13 +79,17 @@ def _sharpen(img: np.ndarray, value: float) -> np.ndarray:
     return np.clip(img + detail[..., None], 0.0, 1.0)
 
 
+def _check_protect_shape(protect: np.ndarray | None, shape: tuple[int, ...]) -> None:
+    if protect is not None and np.shape(protect) != shape[:2]:
+        raise InternalError("adjust: protect must be HxW like the image", protect=list(np.shape(protect)),
+                            image=list(shape))
+
+
 def _check_protect(protect: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray | None:
     if protect is None:
         return None
+    _check_protect_shape(protect, shape)
     weights = np.asarray(protect, dtype=np.float64)
-    if weights.shape != shape[:2]:
-        raise InternalError("adjust: protect must be HxW like the image", protect=list(weights.shape),
-                            image=list(shape))
     return np.clip(np.nan_to_num(weights, nan=0.0), 0.0, 1.0)
 
 
@@ -100,8 +104,11 @@ def adjust(rgb: np.ndarray, brightness: float = 0.0, contrast: float = 0.0, satu
     src = np.asarray(rgb)
     if src.ndim != 3 or src.shape[2] != 3 or src.dtype != np.uint8:
         raise InternalError("adjust needs an HxWx3 uint8 image", shape=list(src.shape), dtype=str(src.dtype))
+    if all(v == 0 for v in values.values()):
+        _check_protect_shape(protect, src.shape)
+        return src.copy()
     weights = _check_protect(protect, src.shape)
-    if all(v == 0 for v in values.values()) or (weights is not None and not weights.any()):
+    if weights is not None and not weights.any():
         return src.copy()
     img = src.astype(np.float64) / 255.0
     steps = (("brightness", _brightness), ("contrast", _contrast), ("saturation", _saturation),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from idphoto.errors import InternalError, InvalidOptionError
@@ -26,10 +27,9 @@ def render_background(bg: Background, width: int, height: int) -> np.ndarray:
     width, height = int(width), int(height)
     if width <= 0 or height <= 0:
         raise InvalidOptionError("background size must be positive", width=width, height=height)
-    if bg.kind == "solid":
-        out = np.empty((height, width, 3), dtype=np.uint8)
-        out[...] = np.asarray(bg.colors[0], dtype=np.uint8)
-        return out
+    if bg.kind == "solid":        # one row, then whole rows (a per-pixel broadcast of 3 bytes is ~50x slower)
+        row = np.tile(np.asarray(bg.colors[0], dtype=np.uint8), width)
+        return np.ascontiguousarray(np.broadcast_to(row, (height, width * 3))).reshape(height, width, 3)
     if bg.kind == "vertical":
         t = np.arange(height, dtype=np.float64) / max(height - 1, 1)
         column = _ramp(bg.colors, t)                      # H x 3
@@ -59,8 +59,18 @@ def composite(rgba: np.ndarray, background_rgb: np.ndarray) -> np.ndarray:
         raise InternalError("composite needs an HxWx3 uint8 background of the foreground's size",
                             foreground=list(rgba.shape), background=list(bg.shape))
     # Integer blend, rounded half up: (fg·a + bg·(255−a) + 127) // 255 is exactly fg at a = 255 and exactly bg
-    # at a = 0, so no masking pass is needed (and uint16 holds 255·255 + 127).
-    alpha = rgba[..., 3:4].astype(np.uint16)
-    blended = rgba[..., :3].astype(np.uint16) * alpha + bg.astype(np.uint16) * (255 - alpha) + 127
-    out = (blended // 255).astype(np.uint8)
-    return out
+    # at a = 0, so no masking pass is needed (and uint16 holds 255·255 + 127). The division is exact shifts:
+    # with z = y + 1, (z + (z >> 8)) >> 8 == y // 255 for every y <= 65535 − 256 (a test checks all of them).
+    # Contiguous 3-channel operands throughout: numpy is slow on strided channel views and size-1 broadcasts.
+    rgba = np.ascontiguousarray(rgba)
+    alpha = np.ascontiguousarray(rgba[..., 3])
+    alpha3 = cv2.merge([alpha, alpha, alpha])
+    blended = cv2.cvtColor(rgba, cv2.COLOR_RGBA2RGB).astype(np.uint16)
+    blended *= alpha3
+    behind = bg.astype(np.uint16)
+    behind *= cv2.bitwise_not(alpha3)
+    blended += behind
+    blended += 128
+    blended += blended >> 8
+    blended >>= 8
+    return blended.astype(np.uint8)

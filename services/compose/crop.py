@@ -132,9 +132,34 @@ def _source_window(inv: np.ndarray, out_w: int, out_h: int, margin: int,
     return (x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
 
 
+def _premultiplied(rgba: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """float32 premultiplied RGBA (alpha 0..1, colour 0..255·alpha), zero outside ``valid``."""
+    src = rgba.astype(np.float32)
+    alpha = src[..., 3] / 255.0
+    if not valid.all():
+        alpha *= valid
+    prem = cv2.multiply(src, cv2.merge([alpha, alpha, alpha, np.ones_like(alpha)]))
+    prem[..., 3] = alpha
+    return prem
+
+
+def _unpremultiplied(out: np.ndarray, valid_out: np.ndarray) -> np.ndarray:
+    """uint8 straight RGBA from a warped premultiplied float32 image: colour clipped to 0..255·alpha, divided by
+    alpha, rounded (cv2's multi-channel arithmetic: numpy on strided channel views is several times slower)."""
+    a = np.clip(out[..., 3], 0.0, 1.0)
+    a *= valid_out
+    limit = 255.0 * a
+    rgb = cv2.max(cv2.min(out, cv2.merge([limit, limit, limit, limit])), (0.0,) * 4)
+    denominator = np.maximum(a, 1e-6)
+    rgb = cv2.divide(rgb, cv2.merge([denominator, denominator, denominator, np.ones_like(a)]))
+    rgb[..., 3] = limit
+    return cv2.convertScaleAbs(cv2.min(rgb, (255.0,) * 4))     # all >= 0: round half to even, like np.rint
+
+
 def _warp(cutout: Cutout, matrix: np.ndarray, scale: float, out_w: int, out_h: int
           ) -> tuple[np.ndarray, np.ndarray]:
-    """Resample the cutout by ``matrix`` (continuous coords, source -> output) into ``out_w`` x ``out_h``."""
+    """Resample the cutout by ``matrix`` (continuous coords, source -> output) into ``out_w`` x ``out_h``.
+    Only the source window the output sees is converted to float, and every float step works in place."""
     sigma = max(0.0, (1.0 / scale - 1.0) / 2.0)
     # continuous -> index coordinates: out_i + 0.5 = A (in_i + 0.5) + t
     idx = matrix.copy()
@@ -144,21 +169,16 @@ def _warp(cutout: Cutout, matrix: np.ndarray, scale: float, out_w: int, out_h: i
     if window is None:
         return np.zeros((out_h, out_w, 4), np.uint8), np.zeros((out_h, out_w), bool)
     x0, y0, x1, y1 = window
-    src = cutout.rgba[y0:y1, x0:x1].astype(np.float32)
     valid = cutout.valid[y0:y1, x0:x1]
-    alpha = src[..., 3] / 255.0 * valid
-    prem = np.dstack([src[..., :3] * alpha[..., None], alpha])
+    prem = _premultiplied(cutout.rgba[y0:y1, x0:x1], valid)
     if sigma > 0.05:
         prem = cv2.GaussianBlur(prem, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
     idx[:, 2] += idx[:, :2] @ np.array([x0, y0], dtype=np.float64)
     flags = cv2.INTER_CUBIC if scale > 1.0 else cv2.INTER_LINEAR
     out = cv2.warpAffine(prem, idx, (out_w, out_h), flags=flags, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    valid_out = cv2.warpAffine(valid.astype(np.uint8), idx, (out_w, out_h), flags=cv2.INTER_NEAREST,
-                               borderMode=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
-    a = np.clip(out[..., 3], 0.0, 1.0) * valid_out
-    rgb = np.clip(out[..., :3], 0.0, 255.0 * a[..., None]) / np.maximum(a, 1e-6)[..., None]
-    rgba = np.dstack([np.clip(rgb, 0, 255), a * 255.0])
-    return np.rint(rgba).astype(np.uint8), valid_out
+    valid_out = cv2.warpAffine(valid.view(np.uint8), idx, (out_w, out_h), flags=cv2.INTER_NEAREST,
+                               borderMode=cv2.BORDER_CONSTANT, borderValue=0).view(bool)
+    return _unpremultiplied(out, valid_out), valid_out
 
 
 def _padded_sides(valid: np.ndarray) -> tuple[str, ...]:

@@ -43,18 +43,22 @@ def srgb_icc_profile() -> bytes:
 
 
 def encode_jpeg(image: Image.Image, quality: int, dpi: int) -> bytes:
-    """Baseline JPEG with optimised Huffman tables; 4:4:4 from FULL_CHROMA_QUALITY up, else 4:2:0."""
+    """Baseline JPEG; 4:4:4 from FULL_CHROMA_QUALITY up, else 4:2:0. libjpeg-turbo's fast path (standard
+    Huffman tables): the same pixels as with optimal tables, ~3 % more bytes, in less than half the time."""
     buf = io.BytesIO()
     subsampling = 0 if quality >= FULL_CHROMA_QUALITY else 2
-    image.save(buf, format="JPEG", quality=int(quality), subsampling=subsampling, optimize=True,
+    image.save(buf, format="JPEG", quality=int(quality), subsampling=subsampling, optimize=False,
                dpi=(dpi, dpi), icc_profile=srgb_icc_profile())
     return buf.getvalue()
+
+
+PNG_FAST_LEVEL = 1             # zlib level 1: ~4x faster than 6 on a photo for ~12 % more bytes
 
 
 def encode_png(image: Image.Image, dpi: int, optimize: bool = False) -> bytes:
     buf = io.BytesIO()
     image.save(buf, format="PNG", dpi=(dpi, dpi), icc_profile=srgb_icc_profile(), optimize=optimize,
-               compress_level=9 if optimize else 6)
+               compress_level=9 if optimize else PNG_FAST_LEVEL)
     return buf.getvalue()
 
 
@@ -79,7 +83,8 @@ def _check_args(rgb: np.ndarray, fmt: str, dpi: int, max_kb: int | None, quality
 
 
 def _fit_jpeg(image: Image.Image, quality: int, dpi: int, limit: int, max_kb: int) -> tuple[bytes, int]:
-    """The highest quality in [MIN_JPEG_QUALITY, quality] whose file is <= ``limit`` bytes (binary search)."""
+    """The highest quality in [MIN_JPEG_QUALITY, quality] whose file is <= ``limit`` bytes (binary search), in
+    the same (fast) encoding as without a cap: the file is the one ``export_image`` gives at that quality."""
     data = encode_jpeg(image, quality, dpi)
     if len(data) <= limit:
         return data, quality

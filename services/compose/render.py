@@ -58,9 +58,10 @@ def render(cutout: Cutout, spec: Spec, options: RenderOptions) -> RenderResult:
     background = parse_background(options.background, default=spec.background)
     canvas = render_background(background, spec.width_px, spec.height_px)
     photo = composite(placement.rgba, canvas)
-    photo = adjust(photo, brightness=options.brightness, contrast=options.contrast,
-                   saturation=options.saturation, sharpness=options.sharpness,
-                   protect=placement.rgba[..., 3].astype(np.float32) / 255.0)
+    tone = {"brightness": options.brightness, "contrast": options.contrast, "saturation": options.saturation,
+            "sharpness": options.sharpness}
+    if any(v != 0 for v in tone.values()):     # all 0 is exactly the identity: no weights, no copy
+        photo = adjust(photo, **tone, protect=placement.rgba[..., 3].astype(np.float32) / 255.0)
     dpi = int(options.dpi or spec.dpi)
     exported = export_image(photo, fmt=options.format, dpi=dpi, max_kb=options.max_kb)
     sheet = sheet_bytes = plan = None

@@ -36,18 +36,17 @@ class MattingModel(ABC):
 
     @abstractmethod
     def _infer(self, rgb: np.ndarray) -> Matte:
-        """Alpha and foreground at ``rgb``'s own size."""
+        """Alpha and foreground at ``rgb``'s own size (``predict`` puts the opaque pixels of ``rgb`` back)."""
 
     def predict(self, rgb: np.ndarray) -> Matte:
         self.calls += 1
         h, w = rgb.shape[:2]
         small = fit_within(rgb, self.max_side)
         matte = self._infer(small)
-        if small is rgb:
-            return matte
-        alpha = np.clip(resize_to(matte.alpha, w, h), 0.0, 1.0).astype(np.float32)
-        foreground = keep_opaque(rgb, resize_to(matte.foreground, w, h), alpha)
-        return Matte(alpha=alpha, foreground=foreground)
+        alpha = matte.alpha
+        if small is not rgb:
+            alpha = np.clip(resize_to(alpha, w, h), 0.0, 1.0).astype(np.float32, copy=False)
+        return Matte(alpha=alpha, foreground=keep_opaque(rgb, resize_to(matte.foreground, w, h), alpha))
 
     def warmup(self) -> None:
         self.predict(np.full((256, 192, 3), 128, dtype=np.uint8))

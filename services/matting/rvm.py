@@ -14,7 +14,6 @@ import numpy as np
 from idphoto.models.runtime import RuntimeOptions, create_session
 from idphoto.types import Matte
 from services.matting.base import MattingModel
-from services.matting.foreground import keep_opaque
 
 INTERNAL_SIDE = 320    # RVM refines to full size (deep guided filter): 320 keeps edges, ~3x faster than 512
 
@@ -42,4 +41,4 @@ class RVMModel(MattingModel):
         fgr, pha = self.session.run(["fgr", "pha"], feeds)
         alpha = np.clip(pha[0, 0], 0.0, 1.0).astype(np.float32)
         fg = np.clip(np.rint(fgr[0].transpose(1, 2, 0) * 255.0), 0, 255).astype(np.uint8)
-        return Matte(alpha=alpha, foreground=keep_opaque(rgb, fg, alpha))
+        return Matte(alpha=alpha, foreground=fg)      # ``predict`` keeps the opaque pixels, once, at full size

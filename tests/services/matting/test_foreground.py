@@ -93,3 +93,16 @@ def test_fully_opaque_and_fully_transparent() -> None:
     assert np.array_equal(estimate_foreground(image, np.ones((H, W), np.float32)), image)
     empty = estimate_foreground(image, np.zeros((H, W), np.float32))
     assert empty.shape == image.shape and empty.dtype == np.uint8
+
+
+def test_keep_opaque_is_a_masked_copy() -> None:
+    rng = np.random.default_rng(3)
+    rgb = rng.integers(0, 256, (40, 30, 3), dtype=np.uint8)
+    fg = rng.integers(0, 256, (40, 30, 3), dtype=np.uint8)
+    alpha = rng.choice(np.array([0.0, 0.5, OPAQUE - 1e-6, OPAQUE, 1.0], np.float32), (40, 30))
+    expected = fg.copy()
+    expected[alpha >= OPAQUE] = rgb[alpha >= OPAQUE]
+    before = fg.copy()
+    out = keep_opaque(rgb, fg, alpha)
+    assert np.array_equal(out, expected) and out is not fg
+    assert np.array_equal(fg, before)                  # the estimate passed in is left alone
