@@ -88,7 +88,7 @@ class Frame:
     full_size: tuple[int, int]
     scale: int = 1
 
-    def to_full(self) -> np.ndarray:
+    def from_full(self) -> np.ndarray:
         """2×3 affine from full-resolution pixel indices to this frame's (pixel-centre convention)."""
         k = 1.0 / self.scale
         return np.array([[k, 0.0, 0.5 * k - 0.5], [0.0, k, 0.5 * k - 0.5]])

@@ -113,7 +113,7 @@ def measure_and_cut(ctx: StageAContext) -> None:
     rgba = cv2.cvtColor(ctx.matte.foreground, cv2.COLOR_RGB2RGBA)
     rgba[..., 3] = cv2.convertScaleAbs(ctx.matte.alpha, alpha=255.0)    # alpha in 0..1: rint(255 a), as uint8
     frame = _frame(ctx)
-    to_region = ctx.region.matrix @ np.vstack([frame.to_full(), [0.0, 0.0, 1.0]])     # full-resolution -> region
+    to_region = ctx.region.matrix @ np.vstack([frame.from_full(), [0.0, 0.0, 1.0]])     # full-resolution -> region
     ctx.cutout = Cutout(rgba=rgba, valid=ctx.region.valid, head=head, face_count=ctx.analysis.face_count,
                         source_size=frame.full_size, roll_corrected_deg=ctx.analysis.alignment.angle_deg,
                         meta={"region_matrix": to_region.tolist()})

@@ -73,9 +73,8 @@ def crown_confidence(band: np.ndarray, tops: list[float], crown_y: float, forehe
         return 0.0, {"coverage": 0.0}
     h = max(head_height, 1.0)
     q1, q3 = np.percentile(tops, [25, 75])
-    alpha = band
-    above = _band_mean(alpha, crown_y - 0.04 * h, crown_y - 0.015 * h)
-    below = _band_mean(alpha, crown_y + 0.015 * h, crown_y + 0.04 * h)
+    above = _band_mean(band, crown_y - 0.04 * h, crown_y - 0.015 * h)
+    below = _band_mean(band, crown_y + 0.015 * h, crown_y + 0.04 * h)
     factors = {
         "coverage": ramp(len(tops) / columns, 0.5, 0.8),
         "flatness": ramp((q3 - q1) / h, 0.08, 0.03),

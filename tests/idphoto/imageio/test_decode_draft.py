@@ -52,9 +52,9 @@ def test_full_size_is_upright_under_exif_rotation():
     assert frame.rgb.shape[:2] == (upright.shape[0] // frame.scale, upright.shape[1] // frame.scale)
 
 
-def test_to_full_maps_pixel_centres():
+def test_from_full_maps_pixel_centres():
     frame = Frame(np.zeros((4, 4, 3), np.uint8), (8, 8), 2)
-    m = frame.to_full()
+    m = frame.from_full()
     # full-resolution pixels 0 and 1 make frame pixel 0: their centres (0, 1) average to the frame's centre 0
     assert np.allclose(m @ np.array([0.5, 0.5, 1.0]), [0.0, 0.0])
     assert np.allclose(m @ np.array([7.0, 7.0, 1.0]), [3.25, 3.25])
