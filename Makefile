@@ -65,7 +65,7 @@ models: deps
 	$(VENV)/bin/idphoto models pull
 
 demo: setup
-	$(PY) -m scripts.make_sample out/sample_portrait.jpg
+	$(PY) -m edges.sample out/sample_portrait.jpg
 	$(VENV)/bin/idphoto make out/sample_portrait.jpg --spec us-passport -o out/us-passport.jpg \
 	  --sheet 4r --sheet-output out/us-passport-4r.jpg --report out/us-passport-report.json
 	@echo "wrote out/us-passport.jpg, out/us-passport-4r.jpg, out/us-passport-report.json"
@@ -74,14 +74,14 @@ test: setup
 	$(PY) -m pytest -q
 
 bench: setup
-	$(PY) -m scripts.bench
-	$(PY) -m scripts.bench_mesh
+	$(PY) -m edges.bench.pipeline
+	$(PY) -m edges.bench.mesh
 
 # Both linters always run; the target fails if either reports findings.
 lint: proto buf
 	@status=0; \
 	echo "buf lint"; $(BUF) lint || status=1; \
-	echo "ruff check"; $(VENV)/bin/ruff check idphoto services tests scripts || status=1; \
+	echo "ruff check"; $(VENV)/bin/ruff check idphoto services edges tests scripts || status=1; \
 	exit $$status
 
 clean:

@@ -1,4 +1,4 @@
-"""Re-measure the face mesh's neutral pitch (``services.face.pose.PITCH_NEUTRAL_DEG``) over many people.
+"""Re-measure the face mesh's neutral pitch (``idphoto.geometry.pose.PITCH_NEUTRAL_DEG``) over many people.
 
 The Frankfurt line the pose module draws runs between mesh points a few millimetres off the anatomical ones, so a
 level head reads a constant angle. This takes the median of that raw angle over the faces of scikit-image's
@@ -14,9 +14,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from idphoto.types import Face
+from idphoto.domain.types import Face
+from idphoto.geometry.pose import PITCH_NEUTRAL_DEG, raw_pitch_deg
 from services.face.mesh import MeshModel
-from services.face.pose import PITCH_NEUTRAL_DEG, raw_pitch_deg
 
 UPSCALE = 200          # the 25 px crops are enlarged to this, then padded: the face fills the middle third
 PAD = 100

@@ -20,7 +20,7 @@ OptionsLike = common_pb2.RenderOptions | Mapping[str, Any] | Any | None
 
 def render_options(options: OptionsLike) -> common_pb2.RenderOptions:
     """A RenderOptions message from a message, a dict of its fields (``None`` values = unset) or an
-    ``idphoto.types.RenderOptions``."""
+    ``idphoto.domain.types.RenderOptions``."""
     if options is None:
         return common_pb2.RenderOptions()
     if isinstance(options, common_pb2.RenderOptions):
@@ -28,7 +28,7 @@ def render_options(options: OptionsLike) -> common_pb2.RenderOptions:
     if dataclasses.is_dataclass(options) and not isinstance(options, type):
         options = dataclasses.asdict(options)
     if not isinstance(options, Mapping):
-        raise TypeError(f"options must be a RenderOptions message, a dict or idphoto.types.RenderOptions, "
+        raise TypeError(f"options must be a RenderOptions message, a dict or idphoto.domain.types.RenderOptions, "
                         f"not {type(options).__name__}")
     values = {key: value for key, value in options.items() if value is not None}
     try:

@@ -7,7 +7,7 @@ from typing import Protocol
 
 import numpy as np
 
-from idphoto.types import Cutout, Matte, RenderOptions, RenderResult
+from idphoto.domain.types import Cutout, Matte, RenderOptions, RenderResult
 
 
 class FaceClient(Protocol):

@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from idphoto.config import load_config
+from idphoto.domain.types import Cutout, RenderOptions, RenderResult
 from idphoto.imageio.decode import DecodeLimits
 from idphoto.pipeline.clients import ComposeClient, FaceClient, LocalCompose, LocalFace, LocalMatting, MattingClient
 from idphoto.pipeline.deadline import Deadline
 from idphoto.pipeline.memory import keep_freed_memory
 from idphoto.pipeline.stage_a import ProgressHook, StageAContext, run_stage_a
 from idphoto.pipeline.stage_b import run_stage_b
-from idphoto.types import Cutout, RenderOptions, RenderResult
 
 
 @dataclass

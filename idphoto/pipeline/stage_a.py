@@ -14,13 +14,13 @@ from typing import Any
 import cv2
 import numpy as np
 
+from idphoto.domain.types import Cutout, Matte, Region
 from idphoto.errors import FaceTooSmallError
+from idphoto.geometry.measure import measure_head
+from idphoto.geometry.region import RegionSettings, cut_region
 from idphoto.imageio.decode import DecodeLimits, Frame, decode_frame, working_copy
 from idphoto.pipeline.clients import FaceClient, MattingClient
 from idphoto.pipeline.deadline import Deadline
-from idphoto.types import Cutout, Matte, Region
-from services.face.measure import measure_head
-from services.face.region import RegionSettings, cut_region
 
 # Head height (crown to chin) in eye distances, a conservative low value used only for the early size check.
 HEAD_IN_EYE_DISTANCES = 3.4
@@ -38,7 +38,7 @@ DRAFT_EYE_SHARE = 0.9
 @dataclass
 class StageAContext:
     data: bytes
-    spec: Any                                # services.compose.specs.Spec
+    spec: Any                                # idphoto.domain.specs.Spec
     face: FaceClient
     matting: MattingClient
     limits: DecodeLimits = DecodeLimits()

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import time
 
+from idphoto.domain.types import Cutout, RenderOptions, RenderResult
 from idphoto.pipeline.clients import ComposeClient
 from idphoto.pipeline.deadline import Deadline
-from idphoto.types import Cutout, RenderOptions, RenderResult
 
 
 def run_stage_b(cutout: Cutout, spec, options: RenderOptions, compose: ComposeClient,

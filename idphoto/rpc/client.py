@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import grpc
 import numpy as np
 
+from idphoto.domain.types import Cutout, Matte, RenderOptions, RenderResult
 from idphoto.errors import ConfigError, IdPhotoError
 from idphoto.rpc.context import call_timeout, outgoing_metadata
 from idphoto.rpc.convert import (
@@ -29,7 +30,6 @@ from idphoto.rpc.convert import (
 )
 from idphoto.rpc.errors import error_from_proto, error_from_rpc
 from idphoto.rpc.tensor import to_tensor
-from idphoto.types import Cutout, Matte, RenderOptions, RenderResult
 from idphoto.v1 import compose_pb2, compose_pb2_grpc, face_pb2, face_pb2_grpc, matting_pb2, matting_pb2_grpc
 
 __all__ = ["ComposeRpcClient", "FaceRpcClient", "MattingRpcClient", "channel", "outgoing_metadata",

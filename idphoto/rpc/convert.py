@@ -1,4 +1,4 @@
-"""Protobuf messages <-> idphoto.types and core objects. Pure functions; no transport here.
+"""Protobuf messages <-> idphoto.domain.types and core objects. Pure functions; no transport here.
 
 Struct values are JSON numbers (doubles): ``struct_to_dict(..., integral_to_int=True)`` turns integral numbers
 back into ints (used for reports, where ``"dpi": 300`` should stay an int); cutout ``meta`` keeps floats.
@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 from google.protobuf import struct_pb2
 
+from idphoto.domain.types import Alignment, Cutout, Face, FaceMesh, HeadGeometry, Matte, RenderOptions, RenderResult
 from idphoto.errors import InvalidImageError
 from idphoto.rpc.tensor import from_tensor, to_tensor
-from idphoto.types import Alignment, Cutout, Face, FaceMesh, HeadGeometry, Matte, RenderOptions, RenderResult
 from idphoto.v1 import common_pb2, compose_pb2, face_pb2, matting_pb2
 
 
@@ -210,7 +210,7 @@ def options_from_proto(options: common_pb2.RenderOptions) -> RenderOptions:
 
 
 def spec_to_proto(spec) -> common_pb2.Spec:
-    """``spec`` is a services.compose.specs.Spec."""
+    """``spec`` is a idphoto.domain.specs.Spec."""
     return common_pb2.Spec(
         id=spec.id, country=spec.country, country_name=spec.country_name, document=spec.document,
         width_mm=spec.width_mm, height_mm=spec.height_mm, width_px=spec.width_px, height_px=spec.height_px,
@@ -221,7 +221,7 @@ def spec_to_proto(spec) -> common_pb2.Spec:
 
 
 def spec_from_proto(spec: common_pb2.Spec):
-    from services.compose.specs import Spec
+    from idphoto.domain.specs import Spec
 
     def bounds(name: str):
         return (getattr(spec, name).min, getattr(spec, name).max) if spec.HasField(name) else None

@@ -24,8 +24,8 @@ import math
 import cv2
 import numpy as np
 
+from idphoto.domain.colors import linear_to_srgb, srgb_to_linear
 from idphoto.errors import InternalError, InvalidOptionError
-from services.compose.colors import linear_to_srgb, srgb_to_linear
 
 ADJUST_RANGES: dict[str, tuple[float, float]] = {
     "brightness": (-100, 100),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from idphoto.domain.colors import Background
 from idphoto.errors import InternalError, InvalidOptionError
-from services.compose.colors import Background
 
 
 def _ramp(colors: tuple[tuple[int, int, int], ...], t: np.ndarray) -> np.ndarray:

@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from idphoto.domain.specs import Spec
+from idphoto.domain.types import Cutout
 from idphoto.errors import FaceTooSmallError, HeadOutOfFrameError, InputError
-from idphoto.types import Cutout
-from services.compose.specs import Spec
 
 DEFAULT_CROWN_SHARE = 0.4      # rule 2c: share of the free height above the crown
 

@@ -9,7 +9,7 @@ are warnings (the measures are ratios whose thresholds are ours, see below). A s
 * ``eyes_open``: eye aspect ratio of the less open eye >= 0.15. Open eyes measure about 0.25–0.35 on the mesh,
   closed ones below 0.1; 0.15 flags half-shut eyes too.
 * ``mouth_closed``: inner-lip gap / mouth width <= 0.06. Closed lips measure 0–0.03; a smile with teeth 0.1–0.3.
-* ``geometry_confidence``: the lower of the chin and crown confidences (services.face.confidence) >= 0.5. Below
+* ``geometry_confidence``: the lower of the chin and crown confidences (idphoto.geometry.confidence) >= 0.5. Below
   it the head height in the report cannot be vouched for, so the report fails instead of passing a guess.
 """
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from idphoto.types import HeadGeometry
+from idphoto.domain.types import HeadGeometry
 
 
 @dataclass(frozen=True)

@@ -18,15 +18,15 @@ import io
 import numpy as np
 from PIL import Image
 
-from idphoto.types import Cutout, RenderOptions, RenderResult
+from idphoto.domain.colors import parse_background
+from idphoto.domain.specs import Spec
+from idphoto.domain.types import Cutout, RenderOptions, RenderResult
 from services.compose.adjust import adjust
 from services.compose.background import composite, render_background
-from services.compose.colors import parse_background
 from services.compose.crop import crop_to_spec
 from services.compose.export import export_image
 from services.compose.report import build_report
 from services.compose.sheet import SheetLayout, plan_best_sheet, render_sheet
-from services.compose.specs import Spec
 
 
 def _decode(data: bytes) -> np.ndarray:

@@ -23,12 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from idphoto.types import HeadGeometry
-from services.compose.colors import mean_delta_e
+from idphoto.domain.colors import mean_delta_e
+from idphoto.domain.specs import Spec
+from idphoto.domain.types import HeadGeometry
 from services.compose.crop import Placement
 from services.compose.export import Exported
 from services.compose.face_rules import face_measured, face_rules
-from services.compose.specs import Spec
 
 BORDER_PX = 4
 MAX_BACKGROUND_DELTA_E = 3.0

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from idphoto.domain.options import check_options
+from idphoto.domain.specs import list_specs, parse_spec
+from idphoto.domain.types import Cutout, HeadGeometry, RenderOptions
 from idphoto.errors import InvalidImageError, InvalidOptionError
 from idphoto.rpc.context import check_time_left
 from idphoto.rpc.convert import (
@@ -22,13 +25,10 @@ from idphoto.rpc.convert import (
 )
 from idphoto.rpc.server import ServerConfig, ServiceHost, create_host, section
 from idphoto.rpc.tensor import rgb_from_tensor
-from idphoto.types import Cutout, HeadGeometry, RenderOptions
 from idphoto.v1 import compose_pb2, compose_pb2_grpc
 from services.compose.export import CONTENT_TYPES, FORMATS
-from services.compose.options import check_options
 from services.compose.render import layout, render, sheet_plan
 from services.compose.sheet import plan_best_sheet
-from services.compose.specs import list_specs, parse_spec
 
 SERVICE_NAME = compose_pb2.DESCRIPTOR.services_by_name["ComposeService"].full_name
 IMAGE_FORMATS = {"JPEG": "jpg", "PNG": "png"}

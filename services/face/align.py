@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from idphoto.types import Alignment
+from idphoto.domain.types import Alignment
 
 
 def eye_line_angle(left: np.ndarray, right: np.ndarray) -> float:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
+from idphoto.domain.types import Alignment, Face, FaceMesh, apply_affine
 from idphoto.errors import InvalidOptionError
 from idphoto.models.runtime import RuntimeOptions
-from idphoto.types import Alignment, Face, FaceMesh, apply_affine
 from services.face.align import align
 from services.face.config import FaceConfig
 from services.face.detect import choose_face, count_faces, detect_faces

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from idphoto.domain.types import Face
 from idphoto.errors import MultipleFacesError, NoFaceError
 from idphoto.imageio.decode import working_copy
-from idphoto.types import Face
 from services.face.config import FaceConfig
 from services.face.mtcnn import MTCNN
 

@@ -18,10 +18,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from idphoto.domain.types import Face, FaceMesh
+from idphoto.geometry import mesh_points as mp
 from idphoto.models.litert import TfliteModel
 from idphoto.models.store import model_path
-from idphoto.types import Face, FaceMesh
-from services.face import mesh_points as mp
 
 MESH_SIZE = 192
 IRIS_SIZE = 64

@@ -13,9 +13,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from idphoto.domain.types import Face
 from idphoto.models.runtime import RuntimeOptions, create_session
 from idphoto.models.store import model_path
-from idphoto.types import Face
 
 _STRIDE = 2
 _CELL = 12

@@ -2,7 +2,7 @@
 
 import sys
 
-from services.gateway.server import main
+from services.gateway.api.server import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -12,24 +12,24 @@ from dataclasses import dataclass
 import redis
 
 from idphoto.config import load_config
-from services.gateway.auth import AuthConfig, load_auth_config
 from services.gateway.batches.config import BatchConfig
 from services.gateway.batches.runner import BatchRunner, RunnerParts
 from services.gateway.batches.service import BatchService
 from services.gateway.batches.store import BatchStore
 from services.gateway.config import GatewayConfig
-from services.gateway.core import GatewayCore, GatewayLimits
-from services.gateway.fetch import FetchConfig
+from services.gateway.core.service import GatewayCore, GatewayLimits
 from services.gateway.jobs.config import JobsConfig, connect, create_job_store, create_work_queue
-from services.gateway.notify import Notifier, secret_lookup
-from services.gateway.ratelimit import RateLimiter
-from services.gateway.retention import RetentionIndex
+from services.gateway.outbound.fetch import FetchConfig
 from services.gateway.storage.base import ObjectStore
 from services.gateway.storage.config import StorageConfig, create_store
-from services.gateway.tenancy import TenantResolver
-from services.gateway.uploads import UploadStore
-from services.gateway.webhook_queue import WebhookQueue
-from services.gateway.webhooks import WebhookConfig
+from services.gateway.storage.retention import RetentionIndex
+from services.gateway.storage.uploads import UploadStore
+from services.gateway.tenancy.api_keys import AuthConfig, load_auth_config
+from services.gateway.tenancy.caller import TenantResolver
+from services.gateway.tenancy.ratelimit import RateLimiter
+from services.gateway.webhooks.events import Notifier, secret_lookup
+from services.gateway.webhooks.queue import WebhookQueue
+from services.gateway.webhooks.signing import WebhookConfig
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from idphoto.domain.types import Matte
 from idphoto.errors import ConfigError
 from idphoto.models.manifest import ModelEntry
 from idphoto.models.runtime import RuntimeOptions, create_session
-from idphoto.types import Matte
 from services.matting.base import MattingModel, resize_to
 from services.matting.foreground import estimate_foreground
 

@@ -7,7 +7,7 @@ from abc import ABC, abstractmethod
 import cv2
 import numpy as np
 
-from idphoto.types import Matte
+from idphoto.domain.types import Matte
 from services.matting.foreground import keep_opaque
 
 

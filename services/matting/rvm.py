@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from idphoto.domain.types import Matte
 from idphoto.models.runtime import RuntimeOptions, create_session
-from idphoto.types import Matte
 from services.matting.base import MattingModel
 
 INTERNAL_SIDE = 320    # RVM refines to full size (deep guided filter): 320 keeps edges, ~3x faster than 512

@@ -23,13 +23,13 @@ def typed_config_keys() -> set[str]:
     """Every IDPHOTO_* key the services' typed configs understand."""
     from services.compose.server import ComposeServiceConfig
     from services.face.server import FaceServiceConfig
-    from services.gateway.auth import AuthConfig
     from services.gateway.batches.config import BatchConfig
     from services.gateway.config import GatewayConfig, WorkerConfig
-    from services.gateway.fetch import FetchConfig
     from services.gateway.jobs.config import JobsConfig
+    from services.gateway.outbound.fetch import FetchConfig
     from services.gateway.storage.config import StorageConfig
-    from services.gateway.webhooks import WebhookConfig
+    from services.gateway.tenancy.api_keys import AuthConfig
+    from services.gateway.webhooks.signing import WebhookConfig
     from services.matting.server import MattingServiceConfig
 
     sections = [(FaceServiceConfig, "FACE"), (MattingServiceConfig, "MATTING"), (ComposeServiceConfig, "COMPOSE"),

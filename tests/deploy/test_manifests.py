@@ -201,10 +201,10 @@ def test_every_process_loads_its_config_from_the_rendered_environment(overlay):
     """Not only known keys: the values parse and validate (targets, ports, URLs), as the processes will."""
     from services.compose.server import ComposeServiceConfig
     from services.face.server import FaceServiceConfig
-    from services.gateway.auth import AuthConfig
     from services.gateway.config import GatewayConfig, WorkerConfig
     from services.gateway.jobs.config import JobsConfig
     from services.gateway.storage.config import StorageConfig
+    from services.gateway.tenancy.api_keys import AuthConfig
     from services.gateway.wiring import ExtraConfigs
     from services.matting.server import MattingServiceConfig
 

@@ -13,7 +13,7 @@ import uuid
 import pytest
 import redis
 
-from idphoto.serve.redis_server import free_port
+from edges.serve.redis_server import free_port
 from tests.deploy.conftest import K8S, ROOT
 from tests.support.redis_server import redis_url_for_tests
 

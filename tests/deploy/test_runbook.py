@@ -23,7 +23,7 @@ def test_the_runbook_has_every_section():
 
 def test_the_metrics_it_names_exist():
     from idphoto.rpc import metrics
-    from services.gateway.backlog import GAUGES
+    from services.gateway.api.backlog import GAUGES
 
     exported = {m._name for m in vars(metrics).values() if hasattr(m, "_name") and hasattr(m, "describe")}
     exported |= set(GAUGES)

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from edges.serve.supervisor import Mesh, MeshOptions
 from idphoto.client import IdPhotoClient, state_name
-from idphoto.serve.supervisor import Mesh, MeshOptions
 
 pytestmark = [pytest.mark.models, pytest.mark.timeout(240)]
 JOBS = 20

@@ -17,7 +17,7 @@ import redis
 from idphoto.client import IdPhotoClient, verify_webhook
 from idphoto.errors import BatchNotFoundError, JobNotFoundError, UnauthenticatedError
 from idphoto.v1 import batch_pb2, idphoto_pb2
-from services.gateway.auth import KeyStore
+from services.gateway.tenancy.api_keys import KeyStore
 from tests.support.http_servers import ServerState, local_server
 from tests.support.images import astronaut_bytes
 from tests.support.mesh import isolated_mesh, key_prefix
@@ -199,7 +199,7 @@ def test_zip_batch_over_rest_streams_its_progress_until_it_ends(mesh, keys):
 def test_the_batch_command_waits_reports_failed_rows_and_saves_the_results(mesh, keys, images, tmp_path):
     from typer.testing import CliRunner
 
-    from idphoto.cli.main import app
+    from edges.cli.main import app
 
     api_key, _ = keys.create("cli")
     table = tmp_path / "photos.csv"

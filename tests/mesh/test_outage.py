@@ -7,8 +7,8 @@ import time
 
 import pytest
 
+from edges.serve.health import http_status
 from idphoto.client import state_name
-from idphoto.serve.health import http_status
 from idphoto.v1 import idphoto_pb2
 from tests.mesh.conftest import wait_until
 

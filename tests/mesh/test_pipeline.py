@@ -18,7 +18,7 @@ from idphoto.v1 import idphoto_pb2
 
 pytestmark = [pytest.mark.models, pytest.mark.timeout(120)]
 S = idphoto_pb2
-BLUE = np.array([67, 142, 219])          # services/compose/colors.py "blue"
+BLUE = np.array([67, 142, 219])          # idphoto/domain/colors.py "blue"
 
 
 def _distinct_states(events) -> list[str]:
@@ -125,7 +125,7 @@ def test_an_unknown_spec_is_not_found(client, portrait):
 
 
 def _idphoto(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "idphoto.cli.main", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "edges.cli.main", *args], capture_output=True, text=True,
                           timeout=90, env={**os.environ, "COLUMNS": "200"})
 
 

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from idphoto.serve.supervisor import Mesh, MeshOptions
+from edges.serve.supervisor import Mesh, MeshOptions
 
 
 def key_prefix(mesh: Mesh) -> str:

@@ -1,4 +1,4 @@
-"""Redis for tests (see idphoto.serve.redis_server): ``REDIS_URL`` when set, else a private redis-server."""
+"""Redis for tests (see edges.serve.redis_server): ``REDIS_URL`` when set, else a private redis-server."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import uuid
 
 import redis
 
-from idphoto.serve.redis_server import free_port, private_redis_server, redis_server_binary  # noqa: F401
-from idphoto.serve.redis_server import redis_url_or_private as redis_url_for_tests  # noqa: F401
+from edges.serve.redis_server import free_port, private_redis_server, redis_server_binary  # noqa: F401
+from edges.serve.redis_server import redis_url_or_private as redis_url_for_tests  # noqa: F401
 
 
 def unique_prefix(label: str = "test") -> str:

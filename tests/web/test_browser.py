@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from PIL import Image
 from playwright.sync_api import expect
 
-BLUE = (67, 142, 219)                                   # services/compose/colors.py "blue"
+BLUE = (67, 142, 219)                                   # idphoto/domain/colors.py "blue"
 
 
 def _close(pixel, target, tolerance=24) -> bool:
@@ -27,7 +27,7 @@ def _border_is_blue(path) -> None:
 
 
 def _sample(output_dir):
-    from scripts.make_sample import sample_portrait
+    from edges.sample import sample_portrait
 
     path = output_dir / "sample_portrait.jpg"
     Image.fromarray(sample_portrait()).save(path, quality=95)

@@ -14,8 +14,8 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from idphoto.domain.types import RenderOptions
 from idphoto.errors import InvalidOptionError
-from idphoto.types import RenderOptions
 from services.gateway.batches.rowchecks import STRUCTURE, Problems
 
 TRUE_WORDS = ("true", "1", "yes")

@@ -12,9 +12,9 @@ import dataclasses
 import zipfile
 from dataclasses import dataclass
 
+from idphoto.domain.options import check_options
+from idphoto.domain.types import RenderOptions
 from idphoto.errors import FileTooLargeError, IdPhotoError
-from idphoto.types import RenderOptions
-from services.compose.options import check_options
 from services.gateway.batches import csvrows, zipentries
 from services.gateway.batches.rowchecks import (
     STRUCTURE,

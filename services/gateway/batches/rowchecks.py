@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
+from idphoto.domain.options import check_options
+from idphoto.domain.specs import parse_spec
+from idphoto.domain.types import RenderOptions
 from idphoto.errors import BatchInvalidError, IdPhotoError
-from idphoto.types import RenderOptions
-from services.compose.options import check_options
-from services.compose.specs import parse_spec
-from services.gateway.urls import url_problem as http_url_problem
+from services.gateway.outbound.urls import url_problem as http_url_problem
 
 STRUCTURE = BatchInvalidError.code          # structural and URL-syntax problems
 MAX_EXTERNAL_ID_CHARS = 200

@@ -25,10 +25,10 @@ from services.gateway.batches.store import BatchStore
 from services.gateway.jobs.model import JobRecord, JobState
 from services.gateway.jobs.queue import WorkQueue
 from services.gateway.jobs.store import JobStore
-from services.gateway.notify import Notifier
-from services.gateway.retention import RetentionIndex
-from services.gateway.slots import SlotPool
 from services.gateway.storage.base import ObjectStore
+from services.gateway.storage.retention import RetentionIndex
+from services.gateway.tenancy.slots import SlotPool
+from services.gateway.webhooks.events import Notifier
 
 log = get_logger("idphoto.batches")
 _RELEASE = """

@@ -7,25 +7,25 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
+from idphoto.domain.options import check_options, options_to_dict
+from idphoto.domain.specs import parse_spec
+from idphoto.domain.types import RenderOptions
 from idphoto.errors import (
     BatchInvalidError,
     BatchNotFoundError,
     FileTooLargeError,
     ServiceUnavailableError,
 )
-from idphoto.types import RenderOptions
-from services.compose.options import check_options, options_to_dict
-from services.compose.specs import parse_spec
 from services.gateway.batches.config import BatchConfig
 from services.gateway.batches.intake import IntakeLimits, ItemInput, check_items, detect_kind, parse_csv, parse_zip
 from services.gateway.batches.model import BatchRecord, BatchState, ItemRecord
 from services.gateway.batches.runner import BatchRunner
 from services.gateway.batches.store import BatchStore
 from services.gateway.jobs.paging import offset_page
-from services.gateway.retention import RetentionIndex
+from services.gateway.outbound.urls import check_webhook_url
 from services.gateway.storage.base import ObjectStore
-from services.gateway.uploads import UploadStore, check_tenant
-from services.gateway.urls import check_webhook_url
+from services.gateway.storage.retention import RetentionIndex
+from services.gateway.storage.uploads import UploadStore, check_tenant
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import TypeVar
 import redis
 
 from idphoto.errors import InvalidOptionError
-from services.gateway.redis_values import as_text
+from services.gateway.kv.values import as_text
 
 R = TypeVar("R")
 

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import redis
 
-from services.gateway.redis_values import as_text
+from services.gateway.kv.values import as_text
 
 Task = Literal["stage_a", "stage_b"]
 TASKS = ("stage_a", "stage_b")

@@ -2,7 +2,7 @@
 
 Every event entry has the same fields: kind, state, stage, progress, error_code, error_message, time. A transition
 into a settling state (services.gateway.jobs.model.SETTLED) also appends the job id to the settled stream, the
-queue of services.gateway.settler.
+queue of services.gateway.worker.settler.
 """
 
 CREATE = """

@@ -32,7 +32,7 @@ from services.gateway.jobs.model import (
 )
 from services.gateway.jobs.paging import decode_token, first_page, newest_first
 from services.gateway.jobs.queue import WorkItemSpec, stream_entries
-from services.gateway.redis_values import as_text
+from services.gateway.kv.values import as_text
 
 MAX_PAGE_SIZE = 1000
 CREATE_EXTRA = frozenset({"batch_id", "item", "image_url", "webhook_url", "quota_key"})
@@ -153,7 +153,7 @@ class JobStore:
         raise InvalidStateError("the job kept changing state while being cancelled", job_id=job_id)
 
     def touch(self, job_ids: Iterable[str]) -> None:
-        """Give these jobs (and so their files, see services.gateway.retention) the full retention again."""
+        """Give these jobs (and so their files, see services.gateway.storage.retention) the full retention again."""
         pipe = self.redis.pipeline(transaction=False)
         for job_id in job_ids:
             pipe.expire(self.keys.job(job_id), self.retention_s)

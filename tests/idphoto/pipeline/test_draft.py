@@ -7,9 +7,9 @@ import cv2
 import numpy as np
 import pytest
 
+from idphoto.domain.specs import get_spec
 from idphoto.pipeline import stage_a
 from idphoto.pipeline.stage_a import StageAContext, run_stage_a
-from services.compose.specs import get_spec
 from tests.support.images import astronaut, encode
 
 pytestmark = pytest.mark.models

@@ -3,6 +3,8 @@
 import pytest
 from skimage import data
 
+from idphoto.domain.specs import get_spec
+from idphoto.domain.types import RenderOptions
 from idphoto.errors import (
     EmptyInputError,
     ImageTooLargeError,
@@ -12,8 +14,6 @@ from idphoto.errors import (
     SpecNotFoundError,
 )
 from idphoto.pipeline.run import make_id_photo
-from idphoto.types import RenderOptions
-from services.compose.specs import get_spec
 from tests.support import variants
 from tests.support.images import encode
 

@@ -1,6 +1,8 @@
 import numpy as np
 import pytest
 
+from idphoto.domain.specs import get_spec, list_specs, parse_spec
+from idphoto.domain.types import Alignment, Cutout, Face, HeadGeometry, RenderOptions, RenderResult
 from idphoto.rpc.convert import (
     cutout_from_proto,
     cutout_to_proto,
@@ -19,10 +21,8 @@ from idphoto.rpc.convert import (
     spec_to_proto,
     struct_to_dict,
 )
-from idphoto.types import Alignment, Cutout, Face, HeadGeometry, RenderOptions, RenderResult
 from idphoto.v1 import common_pb2, compose_pb2, face_pb2
 from services.compose.sheet import SheetLayout
-from services.compose.specs import get_spec, list_specs, parse_spec
 from services.face.core import FaceAnalysis
 
 HEAD = HeadGeometry(crown_y=10.5, chin_y=90.25, eye_y=45.0, center_x=50.125, left_pupil=(40.0, 45.5),
@@ -99,7 +99,7 @@ def test_face_analysis_round_trip():
 
 
 def test_face_mesh_travels_with_the_analysis():
-    from idphoto.types import FaceMesh
+    from idphoto.domain.types import FaceMesh
 
     face = Face(box=np.array([10.0, 20.0, 110.0, 140.0]), score=0.99, landmarks=np.zeros((5, 2)))
     points = np.random.default_rng(3).uniform(0, 200, (468, 3)).astype(np.float32).astype(np.float64)
@@ -115,8 +115,8 @@ def test_face_mesh_travels_with_the_analysis():
 
 
 def test_head_geometry_keeps_unmeasured_pose_unset():
+    from idphoto.domain.types import HeadGeometry
     from idphoto.rpc.convert import head_from_proto, head_to_proto
-    from idphoto.types import HeadGeometry
 
     head = HeadGeometry(crown_y=1, chin_y=9, eye_y=4, center_x=5, left_pupil=(3, 4), right_pupil=(7, 4),
                         residual_roll_deg=0.1, face_box=(2, 1, 8, 9), chin_confidence=0.8, crown_confidence=0.7)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from idphoto.types import Cutout, HeadGeometry
+from idphoto.domain.types import Cutout, HeadGeometry
 
 SKIN = np.array([224.0, 172.0, 150.0])
 BODY = np.array([40.0, 60.0, 160.0])

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
+from idphoto.domain.colors import Background, parse_background
 from idphoto.errors import InternalError
 from services.compose.background import composite, render_background
-from services.compose.colors import Background, parse_background
 
 
 def test_solid():

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
+from idphoto.domain.specs import get_spec, parse_spec
 from idphoto.errors import FaceTooSmallError, HeadOutOfFrameError, InputError
 from services.compose.crop import crop_to_spec, vertical_layout
-from services.compose.specs import get_spec, parse_spec
 from tests.services.compose.synthetic import make_cutout, measure_center_x, measure_eye_y, measure_head
 
 MM = 25.4 / 300          # every catalogue spec used here is 300 dpi

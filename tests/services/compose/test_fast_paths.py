@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from idphoto.domain.colors import parse_background
 from services.compose.background import composite, render_background
-from services.compose.colors import parse_background
 from services.compose.crop import _premultiplied, _unpremultiplied
 from services.compose.export import export_image
 from tests.support.images import astronaut

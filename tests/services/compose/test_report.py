@@ -4,11 +4,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from idphoto.domain.specs import get_spec
 from services.compose.background import composite
 from services.compose.crop import crop_to_spec
 from services.compose.export import Exported
 from services.compose.report import background_delta_e, build_report
-from services.compose.specs import get_spec
 from tests.services.compose.synthetic import make_cutout
 
 WHITE = (255, 255, 255)

@@ -8,16 +8,16 @@ import grpc
 import numpy as np
 import pytest
 
+from idphoto.domain.specs import get_spec
+from idphoto.domain.types import RenderOptions
 from idphoto.errors import DeadlineExceededError, InvalidOptionError, PaperNotFoundError, SpecNotFoundError
 from idphoto.pipeline.run import stage_a
 from idphoto.rpc.client import ComposeRpcClient, channel
 from idphoto.rpc.convert import cutout_to_proto, decode_rgb, options_to_proto
 from idphoto.rpc.errors import error_from_rpc
-from idphoto.types import RenderOptions
 from idphoto.v1 import compose_pb2
 from services.compose.render import layout, render
 from services.compose.server import SERVICE_NAME, ComposeServiceConfig, create_server
-from services.compose.specs import get_spec
 from tests.idphoto.rpc.support import health_status, insecure, reflected_services, run, serving
 from tests.support.images import astronaut_bytes
 

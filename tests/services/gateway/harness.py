@@ -10,12 +10,12 @@ from functools import partial
 
 from services.gateway.batches.config import BatchConfig
 from services.gateway.config import GatewayConfig
-from services.gateway.fetch import FetchConfig, fetch_image
 from services.gateway.jobs.config import JobsConfig
-from services.gateway.settler import Settler, settled_queue
-from services.gateway.webhooks import WebhookConfig
+from services.gateway.outbound.fetch import FetchConfig, fetch_image
+from services.gateway.webhooks.signing import WebhookConfig
 from services.gateway.wiring import ExtraConfigs, assemble
-from services.gateway.worker import Worker
+from services.gateway.worker.loop import Worker
+from services.gateway.worker.settler import Settler, settled_queue
 
 LOOPBACK = FetchConfig(allow_networks=("127.0.0.1/32",), connect_timeout_s=2, read_timeout_s=5)
 

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from idphoto.types import Matte
+from idphoto.domain.types import Matte
 from services.matting.foreground import OPAQUE
 from services.matting.rvm import RVMModel
 from tests.support.images import astronaut

@@ -10,11 +10,11 @@ import time
 import grpc
 import numpy as np
 
+from idphoto.domain.types import Matte
 from idphoto.errors import InvalidImageError, NoFaceError
 from idphoto.rpc.client import MattingRpcClient, channel
 from idphoto.rpc.errors import error_from_proto, error_from_rpc
 from idphoto.rpc.tensor import to_tensor
-from idphoto.types import Matte
 from idphoto.v1 import matting_pb2, matting_pb2_grpc
 from services.matting.server import SERVICE_NAME, MattingServiceConfig, create_server
 from tests.idphoto.rpc.support import (

@@ -14,7 +14,7 @@ from PIL import Image
 from idphoto.client import verify_webhook
 from services.gateway.batches.model import BatchState
 from services.gateway.batches.service import BatchInput
-from services.gateway.notify import tenant_webhook_secret
+from services.gateway.webhooks.events import tenant_webhook_secret
 from tests.support.http_servers import ServerState, local_server
 from tests.support.images import astronaut_bytes
 

@@ -8,8 +8,8 @@ import zipfile
 
 import pytest
 
+from idphoto.domain.types import RenderOptions
 from idphoto.errors import BatchInvalidError, UrlForbiddenError
-from idphoto.types import RenderOptions
 from services.gateway.batches.intake import ItemInput
 from services.gateway.batches.model import BatchState
 from services.gateway.batches.service import BatchInput

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from idphoto.domain.types import RenderOptions
 from idphoto.errors import BatchInvalidError
-from idphoto.types import RenderOptions
 from services.gateway.batches.intake import IntakeLimits, ItemInput, check_items
 
 URL = "https://example.com/a.jpg"

@@ -9,8 +9,8 @@ import zipfile
 import pytest
 from PIL import Image
 
+from idphoto.domain.types import RenderOptions
 from idphoto.errors import BatchInvalidError
-from idphoto.types import RenderOptions
 from services.gateway.batches import zipentries
 from services.gateway.batches.intake import IntakeLimits, parse_zip
 
