@@ -32,7 +32,7 @@ def matting_model():
 
 @pytest.fixture(scope="session")
 def clients(face_core, matting_model):
-    from idphoto.pipeline.clients import LocalCompose, LocalFace, LocalMatting
+    from edges.inprocess import LocalCompose, LocalFace, LocalMatting
     from idphoto.pipeline.run import Clients
 
     return Clients(face=LocalFace(face_core), matting=LocalMatting(matting_model), compose=LocalCompose())

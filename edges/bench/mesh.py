@@ -21,12 +21,13 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from edges.inprocess import local_clients
 from edges.sample import sample_portrait
 from edges.serve.supervisor import Mesh, MeshOptions
 from idphoto.client import IdPhotoClient
 from idphoto.domain.specs import get_spec
 from idphoto.domain.types import RenderOptions
-from idphoto.pipeline.run import local_clients, make_id_photo
+from idphoto.pipeline.run import make_id_photo
 from idphoto.rpc.tensor import from_tensor, to_tensor
 from idphoto.v1 import common_pb2
 

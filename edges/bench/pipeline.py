@@ -15,10 +15,11 @@ import time
 
 from PIL import Image
 
+from edges.inprocess import local_clients
 from edges.sample import sample_portrait
 from idphoto.domain.specs import get_spec
 from idphoto.domain.types import RenderOptions
-from idphoto.pipeline.run import local_clients, stage_a
+from idphoto.pipeline.run import stage_a
 from idphoto.pipeline.stage_b import run_stage_b
 
 SIZES = {"0.5MP": 720, "12MP": 3464}

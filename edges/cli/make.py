@@ -83,8 +83,8 @@ def make(
                                     help="exit 0 even when the compliance report fails (the photo is written anyway)"),
 ) -> None:
     """Make an ID photo to a document spec."""
+    from edges.inprocess import local_clients
     from idphoto.domain.specs import parse_spec
-    from idphoto.pipeline.run import local_clients
 
     fmt = (format or (output.suffix.lstrip(".") if output.suffix else "jpg")).lower().replace("jpeg", "jpg")
     options = RenderOptions(background=background, brightness=brightness, contrast=contrast,

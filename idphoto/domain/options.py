@@ -3,15 +3,34 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 from idphoto.domain.colors import parse_background
+from idphoto.domain.sheets import parse_paper
 from idphoto.domain.types import RenderOptions
 from idphoto.errors import InvalidOptionError
-from services.compose.adjust import ADJUST_RANGES, check_adjustment
-from services.compose.sheet import parse_paper
 
 FORMATS = {"jpg": "jpg", "jpeg": "jpg", "png": "png"}
+ADJUST_RANGES: dict[str, tuple[float, float]] = {
+    "brightness": (-100, 100),
+    "contrast": (-100, 100),
+    "saturation": (-100, 100),
+    "sharpness": (0, 100),
+}
+
+
+def check_adjustment(name: str, value: float) -> float:
+    lo, hi = ADJUST_RANGES[name]
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InvalidOptionError(f"{name} must be a number between {lo} and {hi}", option=name,
+                                 value=str(value), min=lo, max=hi) from None
+    if not math.isfinite(v) or v < lo or v > hi:
+        raise InvalidOptionError(f"{name} must be between {lo} and {hi}, got {value}", option=name,
+                                 value=v, min=lo, max=hi)
+    return v
 
 
 def check_options(options: RenderOptions) -> RenderOptions:

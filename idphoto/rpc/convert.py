@@ -13,6 +13,9 @@ from typing import Any
 import numpy as np
 from google.protobuf import struct_pb2
 
+from idphoto.domain.face import FaceAnalysis
+from idphoto.domain.sheets import SheetLayout
+from idphoto.domain.specs import Spec
 from idphoto.domain.types import Alignment, Cutout, Face, FaceMesh, HeadGeometry, Matte, RenderOptions, RenderResult
 from idphoto.errors import InvalidImageError
 from idphoto.rpc.tensor import from_tensor, to_tensor
@@ -156,17 +159,15 @@ def mesh_from_proto(mesh: face_pb2.FaceMesh) -> FaceMesh:
                     chin_spread_px=mesh.chin_spread_px)
 
 
-def face_analysis_to_proto(analysis, faces: list[Face]) -> face_pb2.DetectResponse:
-    """``analysis`` is a services.face.core.FaceAnalysis; ``faces`` every confident face."""
+def face_analysis_to_proto(analysis: FaceAnalysis, faces: list[Face]) -> face_pb2.DetectResponse:
+    """``faces``: every confident face, largest first."""
     return face_pb2.DetectResponse(faces=[face_to_proto(f) for f in faces], face=face_to_proto(analysis.face),
                                    face_count=int(analysis.face_count),
                                    alignment=alignment_to_proto(analysis.alignment),
                                    mesh=mesh_to_proto(analysis.mesh))
 
 
-def face_analysis_from_proto(response: face_pb2.DetectResponse):
-    from services.face.core import FaceAnalysis
-
+def face_analysis_from_proto(response: face_pb2.DetectResponse) -> FaceAnalysis:
     return FaceAnalysis(face=face_from_proto(response.face), face_count=response.face_count,
                         alignment=alignment_from_proto(response.alignment),
                         mesh=mesh_from_proto(response.mesh) if response.HasField("mesh") else None)
@@ -209,8 +210,7 @@ def options_from_proto(options: common_pb2.RenderOptions) -> RenderOptions:
         sheet_cut_guides=_opt(options, "sheet_cut_guides", True), dpi=_opt(options, "dpi", None))
 
 
-def spec_to_proto(spec) -> common_pb2.Spec:
-    """``spec`` is a idphoto.domain.specs.Spec."""
+def spec_to_proto(spec: Spec) -> common_pb2.Spec:
     return common_pb2.Spec(
         id=spec.id, country=spec.country, country_name=spec.country_name, document=spec.document,
         width_mm=spec.width_mm, height_mm=spec.height_mm, width_px=spec.width_px, height_px=spec.height_px,
@@ -220,9 +220,7 @@ def spec_to_proto(spec) -> common_pb2.Spec:
         source=spec.source, requirements=list(spec.requirements))
 
 
-def spec_from_proto(spec: common_pb2.Spec):
-    from idphoto.domain.specs import Spec
-
+def spec_from_proto(spec: common_pb2.Spec) -> Spec:
     def bounds(name: str):
         return (getattr(spec, name).min, getattr(spec, name).max) if spec.HasField(name) else None
 
@@ -241,7 +239,7 @@ class LayoutResult:
 
     sheet_bytes: bytes
     content_type: str
-    layout: Any                          # services.compose.sheet.SheetLayout
+    layout: SheetLayout
 
 
 def decode_rgb(data: bytes) -> np.ndarray:
@@ -254,21 +252,19 @@ def decode_rgb(data: bytes) -> np.ndarray:
         raise InvalidImageError("the photo is not a readable JPEG or PNG") from exc
 
 
-def sheet_layout_to_proto(plan) -> compose_pb2.SheetLayout:
+def sheet_layout_to_proto(plan: SheetLayout) -> compose_pb2.SheetLayout:
     return compose_pb2.SheetLayout(paper=plan.paper, width_px=plan.width_px, height_px=plan.height_px,
                                    dpi=plan.dpi, cols=plan.cols, rows=plan.rows,
                                    positions=[point_to_proto(p) for p in plan.positions])
 
 
-def sheet_layout_from_proto(layout: compose_pb2.SheetLayout):
-    from services.compose.sheet import SheetLayout
-
+def sheet_layout_from_proto(layout: compose_pb2.SheetLayout) -> SheetLayout:
     return SheetLayout(paper=layout.paper, width_px=layout.width_px, height_px=layout.height_px, dpi=layout.dpi,
                        cols=layout.cols, rows=layout.rows,
                        positions=[(round(p.x), round(p.y)) for p in layout.positions])
 
 
-def render_result_to_proto(result: RenderResult, plan=None,
+def render_result_to_proto(result: RenderResult, plan: SheetLayout | None = None,
                            include_photo_rgb: bool = False) -> compose_pb2.RenderResponse:
     """``plan`` is the sheet's SheetLayout (None when no sheet was made)."""
     height, width = result.photo.shape[:2]

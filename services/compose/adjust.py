@@ -19,36 +19,16 @@ adjusted, 0 = left exactly as it was (use the person's alpha to keep the backgro
 
 from __future__ import annotations
 
-import math
-
 import cv2
 import numpy as np
 
-from idphoto.domain.colors import linear_to_srgb, srgb_to_linear
-from idphoto.errors import InternalError, InvalidOptionError
+from idphoto.domain.options import check_adjustment
+from idphoto.errors import InternalError
+from services.compose.colour_difference import linear_to_srgb, srgb_to_linear
 
-ADJUST_RANGES: dict[str, tuple[float, float]] = {
-    "brightness": (-100, 100),
-    "contrast": (-100, 100),
-    "saturation": (-100, 100),
-    "sharpness": (0, 100),
-}
 _LUMA = np.array([0.2126, 0.7152, 0.0722])
 SHARPEN_SIGMA = 1.0
 SHARPEN_MAX_AMOUNT = 1.5
-
-
-def check_adjustment(name: str, value: float) -> float:
-    lo, hi = ADJUST_RANGES[name]
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InvalidOptionError(f"{name} must be a number between {lo} and {hi}", option=name,
-                                 value=str(value), min=lo, max=hi) from None
-    if not math.isfinite(v) or v < lo or v > hi:
-        raise InvalidOptionError(f"{name} must be between {lo} and {hi}, got {value}", option=name,
-                                 value=v, min=lo, max=hi)
-    return v
 
 
 def _luma(img: np.ndarray) -> np.ndarray:

@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image
 
 from idphoto.domain.colors import parse_background
+from idphoto.domain.sheets import SheetLayout, plan_best_sheet
 from idphoto.domain.specs import Spec
 from idphoto.domain.types import Cutout, RenderOptions, RenderResult
 from services.compose.adjust import adjust
@@ -26,7 +27,7 @@ from services.compose.background import composite, render_background
 from services.compose.crop import crop_to_spec
 from services.compose.export import export_image
 from services.compose.report import build_report
-from services.compose.sheet import SheetLayout, plan_best_sheet, render_sheet
+from services.compose.sheet import render_sheet
 
 
 def _decode(data: bytes) -> np.ndarray:

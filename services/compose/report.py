@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from idphoto.domain.colors import mean_delta_e
 from idphoto.domain.specs import Spec
 from idphoto.domain.types import HeadGeometry
+from services.compose.colour_difference import mean_delta_e
 from services.compose.crop import Placement
 from services.compose.export import Exported
 from services.compose.face_rules import face_measured, face_rules

@@ -12,6 +12,7 @@ import numpy as np
 from PIL import Image
 
 from idphoto.domain.options import check_options
+from idphoto.domain.sheets import plan_best_sheet
 from idphoto.domain.specs import list_specs, parse_spec
 from idphoto.domain.types import Cutout, HeadGeometry, RenderOptions
 from idphoto.errors import InvalidImageError, InvalidOptionError
@@ -28,7 +29,6 @@ from idphoto.rpc.tensor import rgb_from_tensor
 from idphoto.v1 import compose_pb2, compose_pb2_grpc
 from services.compose.export import CONTENT_TYPES, FORMATS
 from services.compose.render import layout, render, sheet_plan
-from services.compose.sheet import plan_best_sheet
 
 SERVICE_NAME = compose_pb2.DESCRIPTOR.services_by_name["ComposeService"].full_name
 IMAGE_FORMATS = {"JPEG": "jpg", "PNG": "png"}

@@ -3,12 +3,12 @@ loaded once."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from idphoto.domain.types import Alignment, Face, FaceMesh, apply_affine
+from idphoto.domain.face import FaceAnalysis
 from idphoto.errors import InvalidOptionError
 from idphoto.models.runtime import RuntimeOptions
 from services.face.align import align
@@ -18,30 +18,6 @@ from services.face.mesh import MeshModel
 from services.face.mtcnn import MTCNN
 
 POLICIES = ("error", "largest")
-
-
-@dataclass
-class FaceAnalysis:
-    face: Face                 # full-resolution pixels; eye landmarks are MTCNN's, pupils are in alignment
-    face_count: int
-    alignment: Alignment
-    faces: list[Face] = field(default_factory=list)     # every confident face, largest first
-    mesh: FaceMesh | None = None                        # the chosen face's mesh, full-resolution pixels
-
-    def rescaled(self, kx: float, ky: float) -> FaceAnalysis:
-        """This analysis in the pixels of an image ``kx``×``ky`` times larger (pixel-centre convention)."""
-        m = np.array([[kx, 0.0, 0.5 * kx - 0.5], [0.0, ky, 0.5 * ky - 0.5]])
-
-        def point(p):
-            x, y = apply_affine(m, np.asarray(p))[0]
-            return (float(x), float(y))
-
-        a = self.alignment
-        alignment = Alignment(angle_deg=a.angle_deg, center=point(a.center), left_pupil=point(a.left_pupil),
-                              right_pupil=point(a.right_pupil))
-        return FaceAnalysis(face=self.face.transformed(m), face_count=self.face_count, alignment=alignment,
-                            faces=[f.transformed(m) for f in self.faces],
-                            mesh=None if self.mesh is None else self.mesh.transformed(m))
 
 
 class FaceCore:

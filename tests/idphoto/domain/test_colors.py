@@ -1,16 +1,9 @@
 import numpy as np
 import pytest
 
-from idphoto.domain.colors import (
-    NAMED_COLORS,
-    Background,
-    delta_e2000,
-    mean_delta_e,
-    parse_background,
-    parse_color,
-    rgb_to_lab,
-)
+from idphoto.domain.colors import NAMED_COLORS, Background, parse_background, parse_color
 from idphoto.errors import InvalidOptionError
+from services.compose.colour_difference import delta_e2000, mean_delta_e, rgb_to_lab
 
 # Sharma, Wu & Dalal (2005), "The CIEDE2000 color-difference formula: implementation notes, supplementary test
 # data, and mathematical observations", Table 1: (L1, a1, b1), (L2, a2, b2), expected dE00.

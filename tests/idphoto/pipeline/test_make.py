@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from idphoto.domain.colors import mean_delta_e
 from idphoto.domain.specs import get_spec
 from idphoto.domain.types import RenderOptions
 from idphoto.pipeline.run import make_id_photo
+from services.compose.colour_difference import mean_delta_e
 from tests.support import variants
 from tests.support.geometry import rotated
 from tests.support.images import astronaut_bytes, encode

@@ -1,6 +1,8 @@
 import numpy as np
 import pytest
 
+from idphoto.domain.face import FaceAnalysis
+from idphoto.domain.sheets import SheetLayout
 from idphoto.domain.specs import get_spec, list_specs, parse_spec
 from idphoto.domain.types import Alignment, Cutout, Face, HeadGeometry, RenderOptions, RenderResult
 from idphoto.rpc.convert import (
@@ -22,8 +24,6 @@ from idphoto.rpc.convert import (
     struct_to_dict,
 )
 from idphoto.v1 import common_pb2, compose_pb2, face_pb2
-from services.compose.sheet import SheetLayout
-from services.face.core import FaceAnalysis
 
 HEAD = HeadGeometry(crown_y=10.5, chin_y=90.25, eye_y=45.0, center_x=50.125, left_pupil=(40.0, 45.5),
                     right_pupil=(60.5, 44.0), residual_roll_deg=0.125, face_box=(30.0, 20.0, 70.0, 95.0),

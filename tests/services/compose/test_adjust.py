@@ -2,8 +2,9 @@ import cv2
 import numpy as np
 import pytest
 
+from idphoto.domain.options import ADJUST_RANGES
 from idphoto.errors import InvalidOptionError
-from services.compose.adjust import ADJUST_RANGES, adjust
+from services.compose.adjust import adjust
 from tests.support.images import astronaut
 
 

@@ -5,13 +5,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from idphoto.domain.colors import mean_delta_e
+from idphoto.domain.sheets import plan_sheet
 from idphoto.domain.specs import get_spec
 from idphoto.domain.types import RenderOptions
 from idphoto.errors import OutputTooLargeError, PaperNotFoundError
+from services.compose.colour_difference import mean_delta_e
 from services.compose.crop import crop_to_spec
 from services.compose.render import layout, render
-from services.compose.sheet import plan_sheet
 from tests.services.compose.synthetic import make_cutout
 
 

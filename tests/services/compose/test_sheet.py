@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
+from idphoto.domain.sheets import PAPERS, parse_paper, plan_sheet
 from idphoto.errors import InvalidOptionError, PaperNotFoundError
-from services.compose.sheet import GUIDE_COLOR, PAPERS, parse_paper, plan_sheet, render_sheet
+from services.compose.sheet import GUIDE_COLOR, render_sheet
 
 
 def _photo(w: int, h: int) -> np.ndarray:
@@ -118,7 +119,7 @@ def test_photo_too_big_for_paper():
 
 
 def test_best_sheet_prints_edge_to_edge_only_when_more_copies_fit():
-    from services.compose.sheet import plan_best_sheet
+    from idphoto.domain.sheets import plan_best_sheet
 
     square = plan_best_sheet(600, 600, "4r", dpi=300)
     assert square.cols * square.rows == 6                      # 2x2 in: edge to edge beats 2 spaced copies
