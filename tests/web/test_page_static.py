@@ -7,7 +7,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-WEB = Path(__file__).resolve().parents[2] / "services" / "gateway" / "web"
+WEB = Path(__file__).resolve().parents[2] / "services" / "gateway" / "api" / "web"
 EXTERNAL = re.compile(r"""(?:https?:)?//(?!www\.w3\.org/2000/svg)[\w.-]+""")
 
 

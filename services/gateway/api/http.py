@@ -1,6 +1,6 @@
 """The gateway's HTTP side: liveness, readiness (the mesh behind it is SERVING), Prometheus metrics and signed
 downloads from the local object store; with a transcoder, also the REST API derived from the proto's
-google.api.http rules, its OpenAPI document and the web page (services/gateway/rest, services/gateway/web).
+google.api.http rules, its OpenAPI document and the web page (services/gateway/api/rest, services/gateway/api/web).
 Every error is JSON ``{code, message, details}``; CORS, a request size limit and security headers apply to all."""
 
 from __future__ import annotations

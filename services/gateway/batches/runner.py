@@ -69,7 +69,7 @@ class BatchRunner:
         self._release = self.redis.register_script(_RELEASE)
 
     def _tenant_pool(self, tenant: str) -> str:
-        return f"{self.p.batches.prefix}:tenant:{tenant}:batch_slots"
+        return self.p.batches.keys.batch_slots(tenant)
 
     # --- locking -----------------------------------------------------------------------------------------
     def advance(self, batch_id: str) -> None:

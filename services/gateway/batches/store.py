@@ -1,11 +1,4 @@
-"""Batches in Redis. Keys (``p`` = the key prefix):
-
-- ``p:batch:{id}``               hash: the batch record (counters, state, outputs …)
-- ``p:batch:{id}:items``         hash: item index -> item record (JSON)
-- ``p:batch:{id}:events``        stream: the batch's events (WatchBatch), capped
-- ``p:tenant:{tenant}:batches``  sorted set: batch ids by create time (ListBatches)
-- ``p:batches:active``           set: running batches (the runner's sweep)
-- ``p:bidem:{sha256}``           string: batch id for one (tenant, idempotency key)
+"""Batches in Redis (keys: ``services.gateway.kv.keys``, the batches section).
 
 Every key expires after the retention, refreshed on each write. The counters and item statuses are written only
 by the batch runner while it holds the batch's lock; CancelBatch only raises ``cancel_requested``.
@@ -13,7 +6,6 @@ by the batch runner while it holds the batch's lock; CancelBatch only raises ``c
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
 from typing import Any
@@ -25,6 +17,7 @@ from services.gateway.batches.model import BatchRecord, BatchState, ItemRecord, 
 from services.gateway.jobs.paging import decode_token, first_page, newest_first
 from services.gateway.jobs.queue import stream_entries
 from services.gateway.jobs.scripts import RELEASE_IDEMPOTENCY
+from services.gateway.kv.keys import RedisKeys
 
 _CHUNK = 500
 REQUEST_CANCEL = """
@@ -48,30 +41,19 @@ class BatchStore:
                  events_maxlen: int = 1000) -> None:
         self.redis = redis_client
         self.prefix = prefix
+        self.keys = RedisKeys(prefix)
         self.retention_s = int(retention_s)
         self.events_maxlen = int(events_maxlen)
         self._release = redis_client.register_script(RELEASE_IDEMPOTENCY)
         self._cancel = redis_client.register_script(REQUEST_CANCEL)
 
-    # --- keys --------------------------------------------------------------------------------------------
+    # --- keys (the layout: services.gateway.kv.keys) ----------------------------------------------------
     def key(self, batch_id: str) -> str:
-        return f"{self.prefix}:batch:{batch_id}"
-
-    def _items(self, batch_id: str) -> str:
-        return f"{self.prefix}:batch:{batch_id}:items"
-
-    def _events(self, batch_id: str) -> str:
-        return f"{self.prefix}:batch:{batch_id}:events"
-
-    def _index(self, tenant: str) -> str:
-        return f"{self.prefix}:tenant:{tenant}:batches"
+        return self.keys.batch(batch_id)
 
     @property
     def active_key(self) -> str:
-        return f"{self.prefix}:batches:active"
-
-    def _idem(self, tenant: str, key: str) -> str:
-        return f"{self.prefix}:bidem:" + hashlib.sha256(f"{len(tenant)}:{tenant}:{key}".encode()).hexdigest()
+        return self.keys.active_batches()
 
     # --- create / read -----------------------------------------------------------------------------------
     def reserve(self, tenant: str, idempotency_key: str = "") -> tuple[str, bool]:
@@ -79,7 +61,7 @@ class BatchStore:
         batch_id = new_batch_id()
         if not idempotency_key:
             return batch_id, True
-        idem = self._idem(tenant, idempotency_key)
+        idem = self.keys.batch_idempotency(tenant, idempotency_key)
         if self.redis.set(idem, batch_id, nx=True, ex=self.retention_s):
             return batch_id, True
         return str(self.redis.get(idem) or ""), False
@@ -87,7 +69,7 @@ class BatchStore:
     def release(self, tenant: str, idempotency_key: str, batch_id: str) -> None:
         """Forget ``idempotency_key`` if it still names ``batch_id`` (its batch was never stored)."""
         if idempotency_key:
-            self._release(keys=[self._idem(tenant, idempotency_key)], args=[batch_id])
+            self._release(keys=[self.keys.batch_idempotency(tenant, idempotency_key)], args=[batch_id])
 
     def create(self, record: BatchRecord, items: list[ItemRecord]) -> BatchRecord:
         """Store a new RUNNING batch (its id from ``reserve``) with its items, and mark it active."""
@@ -96,10 +78,11 @@ class BatchStore:
         fields = {k: v for k, v in vars(record).items() if k != "finish_time"}
         pipe = self.redis.pipeline(transaction=True)
         for start in range(0, len(items), _CHUNK):
-            pipe.hset(self._items(record.id), mapping={str(i.index): i.to_json() for i in items[start:start + _CHUNK]})
+            chunk = items[start:start + _CHUNK]
+            pipe.hset(self.keys.batch_items(record.id), mapping={str(i.index): i.to_json() for i in chunk})
         pipe.hset(self.key(record.id), mapping=encode_fields(fields))
-        pipe.zadd(self._index(record.tenant), {record.id: now})
-        pipe.zremrangebyscore(self._index(record.tenant), "-inf", f"({now - self.retention_s!r}")
+        pipe.zadd(self.keys.tenant_batches(record.tenant), {record.id: now})
+        pipe.zremrangebyscore(self.keys.tenant_batches(record.tenant), "-inf", f"({now - self.retention_s!r}")
         pipe.sadd(self.active_key, record.id)
         self._event(pipe, record.id, "created", record.state.value, now)
         self._refresh(pipe, record.id, record.tenant)
@@ -126,13 +109,13 @@ class BatchStore:
         found: list[ItemRecord] = []
         for first in range(start, stop, _CHUNK):
             indexes = [str(i) for i in range(first, min(stop, first + _CHUNK))]
-            found += [ItemRecord.from_json(v) for v in self.redis.hmget(self._items(batch_id), indexes) if v]
+            found += [ItemRecord.from_json(v) for v in self.redis.hmget(self.keys.batch_items(batch_id), indexes) if v]
         return found
 
     def item_map(self, batch_id: str, indexes: list[int]) -> dict[int, ItemRecord]:
         if not indexes:
             return {}
-        values = self.redis.hmget(self._items(batch_id), [str(i) for i in indexes])
+        values = self.redis.hmget(self.keys.batch_items(batch_id), [str(i) for i in indexes])
         return {i: ItemRecord.from_json(v) for i, v in zip(indexes, values, strict=True) if v}
 
     # --- writes (by the runner, under the batch lock) ----------------------------------------------------
@@ -141,7 +124,7 @@ class BatchStore:
         now = time.time()
         pipe = self.redis.pipeline(transaction=True)
         if items:
-            pipe.hset(self._items(batch.id), mapping={str(i.index): i.to_json() for i in items})
+            pipe.hset(self.keys.batch_items(batch.id), mapping={str(i.index): i.to_json() for i in items})
         pipe.hset(self.key(batch.id), mapping=encode_fields({**fields, "update_time": now}))
         state = fields.get("state", batch.state)
         if state != BatchState.RUNNING:
@@ -156,22 +139,24 @@ class BatchStore:
         unchanged, with no trailing event)."""
         batch = self.get(batch_id, tenant)
         if not batch.finished and not batch.cancel_requested:
-            self._cancel(keys=[self.key(batch_id), self._events(batch_id)],
+            self._cancel(keys=[self.key(batch_id), self.keys.batch_events(batch_id)],
                          args=[repr(time.time()), self.events_maxlen])
         return self.get(batch_id, tenant)
 
     def _event(self, pipe, batch_id: str, kind: str, state: str, now: float) -> None:
-        pipe.xadd(self._events(batch_id), {"kind": kind, "state": state, "time": repr(now)},
+        pipe.xadd(self.keys.batch_events(batch_id), {"kind": kind, "state": state, "time": repr(now)},
                   maxlen=self.events_maxlen, approximate=True)
 
     def _refresh(self, pipe, batch_id: str, tenant: str) -> None:
-        for key in (self.key(batch_id), self._items(batch_id), self._events(batch_id), self._index(tenant)):
+        keys = self.keys
+        for key in (keys.batch(batch_id), keys.batch_items(batch_id), keys.batch_events(batch_id),
+                    keys.tenant_batches(tenant)):
             pipe.expire(key, self.retention_s)
 
     # --- events and listings -----------------------------------------------------------------------------
     def events(self, batch_id: str, after: str | None = None, block_ms: int = 0) -> list[tuple[str, dict]]:
         """(event id, fields) after ``after`` (exclusive), waiting up to ``block_ms`` for a first one."""
-        stream = self._events(batch_id)
+        stream = self.keys.batch_events(batch_id)
         try:
             entries = self.redis.xrange(stream, "-" if after is None else f"({after}", "+")
             if not entries and block_ms > 0:
@@ -187,6 +172,6 @@ class BatchStore:
              state: BatchState | None = None) -> tuple[list[BatchRecord], str]:
         """One page of the tenant's batches, newest first, and the next page's token ('' at the end)."""
         entries = ((score, member, BatchRecord.from_hash(raw)) for score, member, raw in newest_first(
-            self.redis, self._index(tenant), decode_token(page_token or None), self.key))
+            self.redis, self.keys.tenant_batches(tenant), decode_token(page_token or None), self.key))
         return first_page((e for e in entries if e[2].tenant == tenant and (state is None or e[2].state == state)),
                           page_size)

@@ -18,7 +18,6 @@ import redis
 
 from idphoto.errors import InvalidOptionError, InvalidStateError, JobNotFoundError
 from services.gateway.jobs import scripts
-from services.gateway.jobs.keys import JobKeys
 from services.gateway.jobs.model import (
     CLEARS_ERROR,
     FINISHED,
@@ -32,6 +31,7 @@ from services.gateway.jobs.model import (
 )
 from services.gateway.jobs.paging import decode_token, first_page, newest_first
 from services.gateway.jobs.queue import WorkItemSpec, stream_entries
+from services.gateway.kv.keys import RedisKeys
 from services.gateway.kv.values import as_text
 
 MAX_PAGE_SIZE = 1000
@@ -50,7 +50,7 @@ class JobStore:
         if retention_s < 1 or events_maxlen < 1:
             raise ValueError("retention_s and events_maxlen must be positive")
         self.redis = redis_client
-        self.keys = JobKeys(prefix)
+        self.keys = RedisKeys(prefix)
         self.retention_s = int(retention_s)
         self.events_maxlen = int(events_maxlen)
         self.settled_csv = "," + ",".join(sorted(s.value for s in SETTLED)) + "," if announce_settled else ""
@@ -69,11 +69,11 @@ class JobStore:
         stream in the same atomic step as the job (only when the job is new)."""
         if not tenant:
             raise InvalidOptionError("tenant must not be empty")
-        idem_key = self.keys.idempotency(tenant, idempotency_key) if idempotency_key else None
+        idem_key = self.keys.job_idempotency(tenant, idempotency_key) if idempotency_key else None
         for attempt in range(3):
             job_id = job_id if job_id and attempt == 0 else new_job_id()
             now = time.time()
-            keys = [self.keys.job(job_id), self.keys.events(job_id), self.keys.tenant_jobs(tenant)]
+            keys = [self.keys.job(job_id), self.keys.job_events(job_id), self.keys.tenant_jobs(tenant)]
             fields = {"id": job_id, "tenant": tenant, "state": JobState.QUEUED.value, "spec_id": spec_id,
                       "options": json.dumps(options or {}, sort_keys=True), "upload_key": upload_key,
                       "progress": "0.0", "attempts": "0", "create_time": repr(now), "update_time": repr(now),
@@ -157,7 +157,7 @@ class JobStore:
         pipe = self.redis.pipeline(transaction=False)
         for job_id in job_ids:
             pipe.expire(self.keys.job(job_id), self.retention_s)
-            pipe.expire(self.keys.events(job_id), self.retention_s)
+            pipe.expire(self.keys.job_events(job_id), self.retention_s)
         pipe.execute()
 
     def cancel_requested(self, job_id: str) -> bool:
@@ -172,7 +172,7 @@ class JobStore:
         for name, value in fields.items():
             encoded += [name, _encode_extra(name, value)]
         allowed_csv = "," + ",".join(state.value for state in allowed) + ","
-        reply = self._update(keys=[self.keys.job(job_id), self.keys.events(job_id), self.keys.settled(),
+        reply = self._update(keys=[self.keys.job(job_id), self.keys.job_events(job_id), self.keys.settled(),
                                    work.stream if work else ""],
                              args=[allowed_csv, target.value if target else "", kind, repr(now),
                                    self.retention_s, self.events_maxlen, self.settled_csv,
@@ -197,7 +197,7 @@ class JobStore:
         client's ``socket_timeout`` must be longer than ``block_ms``. Events older than the stream cap are gone.
         """
         self.get(job_id, tenant)
-        stream = self.keys.events(job_id)
+        stream = self.keys.job_events(job_id)
         start = "-" if after_event_id is None else f"({after_event_id}"
         try:
             entries = self.redis.xrange(stream, start, "+", count=count)

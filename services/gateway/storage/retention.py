@@ -21,6 +21,7 @@ import time
 import redis
 
 from idphoto.log import get_logger
+from services.gateway.kv.keys import RedisKeys
 from services.gateway.storage.base import ObjectStore, key_problem
 
 # KEYS: sorted set, hash. ARGV: object prefix, expire_at, governing redis key. Keeps the later score.
@@ -71,8 +72,8 @@ class RetentionIndex:
 
     def __init__(self, redis_client: redis.Redis, prefix: str = "idphoto") -> None:
         self.redis = redis_client
-        self.schedule_key = f"{prefix}:retention"
-        self.owners_key = f"{prefix}:retention:keys"
+        self.schedule_key = RedisKeys(prefix).retention_schedule()
+        self.owners_key = RedisKeys(prefix).retention_owners()
         self._track = redis_client.register_script(_TRACK)
 
     def track(self, object_prefix: str, redis_key: str, expire_at: float) -> None:
@@ -95,7 +96,7 @@ class Janitor:
         self.redis = redis_client
         self.store = store
         self.index = RetentionIndex(redis_client, prefix)
-        self.lock_key = f"{prefix}:retention:lock"
+        self.lock_key = RedisKeys(prefix).retention_lock()
         self.batch_size = int(batch_size)
         self.lock_ttl_ms = max(1, int(lock_ttl_s * 1000))
         self.fallback_s = float(fallback_s)

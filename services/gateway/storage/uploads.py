@@ -19,6 +19,7 @@ from idphoto.errors import (
     UploadNotFoundError,
 )
 from idphoto.imageio.decode import sniff_format
+from services.gateway.kv.keys import RedisKeys
 from services.gateway.storage.base import ObjectStore
 from services.gateway.storage.retention import RetentionIndex
 from services.gateway.tenancy.names import check_tenant
@@ -69,7 +70,7 @@ class UploadStore:
         self.retention = retention if retention is not None else RetentionIndex(redis_client, prefix)
 
     def _key(self, upload_id: str) -> str:
-        return f"{self.prefix}:upload:{upload_id}"
+        return RedisKeys(self.prefix).upload(upload_id)
 
     def save(self, tenant: str, data: bytes, filename: str = "", declared_type: str = "") -> UploadRecord:
         if not data:

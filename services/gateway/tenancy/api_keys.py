@@ -28,7 +28,7 @@ import redis
 
 from idphoto.config import load_config
 from idphoto.errors import ConfigError, InvalidOptionError, UnauthenticatedError
-from services.gateway.kv.keys import AuthKeys
+from services.gateway.kv.keys import RedisKeys
 from services.gateway.kv.values import as_text
 from services.gateway.tenancy.names import check_tenant
 
@@ -128,7 +128,7 @@ class KeyStore:
             raise ConfigError(f"the API key pepper must be at least {MIN_PEPPER_CHARS} characters "
                               "(IDPHOTO_AUTH_PEPPER)")
         self.redis = redis_client
-        self.keys = AuthKeys(prefix)
+        self.keys = RedisKeys(prefix)
         self._pepper = pepper.encode()
         self._create = redis_client.register_script(_CREATE)
 

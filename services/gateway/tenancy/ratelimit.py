@@ -17,7 +17,7 @@ from typing import Any
 import redis
 
 from idphoto.errors import InvalidOptionError, RateLimitedError
-from services.gateway.kv.keys import AuthKeys
+from services.gateway.kv.keys import RedisKeys
 from services.gateway.kv.values import as_text
 from services.gateway.tenancy.slots import SlotPool
 
@@ -61,7 +61,7 @@ class RateLimiter:
         if not rate_per_s > 0 or burst < 1 or max_concurrent_jobs < 1 or not job_slot_ttl_s > 0:
             raise InvalidOptionError("rate_per_s, burst, max_concurrent_jobs and job_slot_ttl_s must be positive")
         self.redis = redis_client
-        self.keys = AuthKeys(prefix)
+        self.keys = RedisKeys(prefix)
         self.rate_per_s = float(rate_per_s)
         self.burst = int(burst)
         self.max_concurrent_jobs = int(max_concurrent_jobs)

@@ -14,14 +14,14 @@ from typing import Any
 
 import redis
 
-from services.gateway.kv.keys import AuthKeys
+from services.gateway.kv.keys import RedisKeys
 from services.gateway.webhooks.queue import WebhookQueue
 from services.gateway.webhooks.signing import event_body
 
 
 def tenant_webhook_secret(redis_client: redis.Redis, prefix: str, tenant: str) -> str:
     """The tenant's webhook secret, created (once, race-free) when it has none yet."""
-    key = AuthKeys(prefix).tenant(tenant)
+    key = RedisKeys(prefix).tenant(tenant)
     redis_client.hsetnx(key, "webhook_secret", "whsec_" + secrets.token_urlsafe(32))
     value = redis_client.hget(key, "webhook_secret")
     return value.decode() if isinstance(value, bytes) else str(value)
@@ -30,7 +30,7 @@ def tenant_webhook_secret(redis_client: redis.Redis, prefix: str, tenant: str) -
 def rotate_webhook_secret(redis_client: redis.Redis, prefix: str, tenant: str) -> str:
     """A new webhook secret for the tenant. Every later attempt, of queued deliveries too, is signed with it."""
     secret = "whsec_" + secrets.token_urlsafe(32)
-    redis_client.hset(AuthKeys(prefix).tenant(tenant), "webhook_secret", secret)
+    redis_client.hset(RedisKeys(prefix).tenant(tenant), "webhook_secret", secret)
     return secret
 
 

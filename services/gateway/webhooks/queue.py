@@ -26,6 +26,7 @@ from typing import Any
 
 import redis
 
+from services.gateway.kv.keys import RedisKeys
 from services.gateway.kv.values import as_text
 from services.gateway.outbound.fetch import FetchConfig
 from services.gateway.webhooks.signing import AttemptResult, WebhookConfig, post_event
@@ -90,6 +91,7 @@ class WebhookQueue:
             fetch_config, connect_timeout_s=self.config.timeout_s, read_timeout_s=self.config.timeout_s,
             total_timeout_s=2 * self.config.timeout_s)
         self.prefix = prefix
+        self.keys = RedisKeys(prefix)
         self.rng = rng or random.Random()
         self._claim = self.redis.register_script(CLAIM)
         self._enqueue = self.redis.register_script(ENQUEUE)
@@ -97,16 +99,16 @@ class WebhookQueue:
     # --- keys ---------------------------------------------------------------------------------------------
     @property
     def _due(self) -> str:
-        return f"{self.prefix}:webhooks:due"
+        return self.keys.webhooks_due()
 
     def _delivery(self, delivery_id: str) -> str:
-        return f"{self.prefix}:webhooks:d:{delivery_id}"
+        return self.keys.delivery(delivery_id)
 
     def _attempts(self, delivery_id: str) -> str:
-        return f"{self.prefix}:webhooks:d:{delivery_id}:attempts"
+        return self.keys.delivery_attempts(delivery_id)
 
     def _subject(self, subject: str) -> str:
-        return f"{self.prefix}:webhooks:s:{subject}"
+        return self.keys.subject_deliveries(subject)
 
     # --- producing ----------------------------------------------------------------------------------------
     def enqueue(self, tenant: str, url: str, secret: bytes | str | None, body: bytes, *, subject: str = "",
@@ -122,7 +124,7 @@ class WebhookQueue:
                   "last_status": "", "last_error": ""}
         delivery_id = uuid.uuid4().hex
         keys = [self._delivery(delivery_id), self._subject(subject) if subject else "", self._due,
-                f"{self.prefix}:webhooks:once:{dedupe}" if dedupe else ""]
+                self.keys.delivery_once(dedupe) if dedupe else ""]
         args = [delivery_id, self.config.retention_s, repr(now), *(str(v) for pair in fields.items() for v in pair)]
         return as_text(self._enqueue(keys=keys, args=args))
 

@@ -20,6 +20,7 @@ from services.gateway.batches.runner import BatchRunner
 from services.gateway.jobs.model import SETTLED, JobRecord, JobState
 from services.gateway.jobs.queue import WorkQueue
 from services.gateway.jobs.store import JobStore
+from services.gateway.kv.keys import RedisKeys
 from services.gateway.storage.base import ObjectStore
 from services.gateway.storage.retention import RetentionIndex
 from services.gateway.tenancy.ratelimit import RateLimiter
@@ -32,7 +33,7 @@ MAX_TRIES = 5                   # deliveries of one settled entry that fails une
 
 
 def settled_queue(redis_client: redis.Redis, prefix: str, visibility_timeout_s: float = 60.0) -> WorkQueue:
-    return WorkQueue(redis_client, stream=f"{prefix}:settled", group="settlers",
+    return WorkQueue(redis_client, stream=RedisKeys(prefix).settled(), group="settlers",
                      visibility_timeout_s=visibility_timeout_s, max_attempts=1_000_000)
 
 

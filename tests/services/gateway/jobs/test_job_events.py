@@ -84,7 +84,7 @@ def test_stream_is_capped(redis_client, key_prefix):
     job_id = _running_job(store)
     for step in range(400):
         store.update_progress(job_id, step / 400, "loop")
-    length = redis_client.xlen(store.keys.events(job_id))
+    length = redis_client.xlen(store.keys.job_events(job_id))
     assert 10 <= length <= 10 + 100           # MAXLEN ~ trims whole stream nodes (100 entries by default)
     events = store.events(job_id)
     assert events[0].kind == "progress" and events[-1].progress == pytest.approx(399 / 400)

@@ -171,8 +171,8 @@ def test_racing_transitions_have_exactly_one_winner(job_store):
 
 def test_ttls_are_set_and_refreshed(job_store, redis_client):
     job, _ = job_store.create("t1", "us-passport", {}, "u1", idempotency_key="ttl")
-    keys = [job_store.keys.job(job.id), job_store.keys.events(job.id), job_store.keys.tenant_jobs("t1"),
-            job_store.keys.idempotency("t1", "ttl")]
+    keys = [job_store.keys.job(job.id), job_store.keys.job_events(job.id), job_store.keys.tenant_jobs("t1"),
+            job_store.keys.job_idempotency("t1", "ttl")]
     for key in keys:
         assert 3500 < redis_client.ttl(key) <= 3600, key
     for key in keys[:2]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from services.gateway.api.rest.descriptors import load_surface
 
-ROOT = Path(__file__).resolve().parents[4]
+ROOT = Path(__file__).resolve().parents[5]
 ROW = re.compile(r"^\| `(GET|POST|PUT|PATCH|DELETE) (/\S+)` \| `(\w+)`", re.MULTILINE)
 
 

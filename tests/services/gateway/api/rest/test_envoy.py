@@ -11,7 +11,7 @@ from google.protobuf import descriptor_pb2, descriptor_pool
 from services.gateway.api.rest.descriptors import load_surface
 from services.gateway.api.rest.envoy import envoy_config, envoy_descriptor_set, main
 
-ROOT = Path(__file__).resolve().parents[4]
+ROOT = Path(__file__).resolve().parents[5]
 COMMITTED = ROOT / "deploy" / "envoy" / "envoy.yaml"
 TRANSCODER = "type.googleapis.com/envoy.extensions.filters.http.grpc_json_transcoder.v3.GrpcJsonTranscoder"
 
