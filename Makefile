@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-stamp
 DEPS_HASH := $(shell cat pyproject.toml | sha256sum | cut -c1-16)
 
-.PHONY: setup deps models demo test bench lint clean proto buf breaking kubectl
+.PHONY: setup deps models demo test bench lint contracts clean proto buf breaking kubectl
 
 # Generated protobuf/gRPC code (git-ignored idphoto/_gen/); rebuilt when a .proto, the generator or the deps change.
 PROTO_SRCS := $(shell find protos -name '*.proto' 2>/dev/null)
@@ -70,8 +70,12 @@ demo: setup
 	  --sheet 4r --sheet-output out/us-passport-4r.jpg --report out/us-passport-report.json
 	@echo "wrote out/us-passport.jpg, out/us-passport-4r.jpg, out/us-passport-report.json"
 
-test: setup
+test: setup contracts
 	$(PY) -m pytest -q
+
+# The architecture contracts in pyproject.toml ([tool.importlinter]): layers, independence, forbidden imports.
+contracts: deps
+	$(VENV)/bin/lint-imports --no-cache
 
 bench: setup
 	$(PY) -m edges.bench.pipeline
@@ -82,6 +86,7 @@ lint: proto buf
 	@status=0; \
 	echo "buf lint"; $(BUF) lint || status=1; \
 	echo "ruff check"; $(VENV)/bin/ruff check idphoto services edges tests scripts || status=1; \
+	echo "import contracts"; $(VENV)/bin/lint-imports --no-cache || status=1; \
 	exit $$status
 
 clean:

@@ -66,26 +66,9 @@ def section(config, cls: type[T]) -> T:
     return cls(**{f.name: getattr(config, f.name) for f in dataclasses.fields(cls)})  # type: ignore[arg-type]
 
 
-class _Health(health_aio.HealthServicer):
-    """The stock asyncio health servicer, plus a synchronous setter for ``mark_serving``."""
-
-    def set_now(self, service: str, status) -> None:
-        if self._gracefully_shutting_down:
-            return
-        self._server_status[service] = status
-        condition = self._server_watchers.get(service)
-        if condition is not None:
-            asyncio.get_running_loop().create_task(self._notify(condition))
-
-    @staticmethod
-    async def _notify(condition: asyncio.Condition) -> None:
-        async with condition:
-            condition.notify_all()
-
-
 class ServiceHost:
     def __init__(self, server: grpc.aio.Server, port: int, config: ServerConfig, service: str,
-                 health: _Health, names: list[str], stats: Counter) -> None:
+                 health: health_aio.HealthServicer, names: list[str], stats: Counter) -> None:
         self.server, self.port, self.config, self.service = server, port, config, service
         self.health, self.stats = health, stats
         self.metrics_port: int | None = None
@@ -94,15 +77,14 @@ class ServiceHost:
         self._metrics: MetricsServer | None = None
         self._warmup: Callable[[], Awaitable[None]] | None = None
         self._stopped = False
-        self.mark_not_serving()
 
-    def mark_serving(self) -> None:
+    async def mark_serving(self) -> None:
         for name in self._names:
-            self.health.set_now(name, SERVING)
+            await self.health.set(name, SERVING)
 
-    def mark_not_serving(self) -> None:
+    async def mark_not_serving(self) -> None:
         for name in self._names:
-            self.health.set_now(name, NOT_SERVING)
+            await self.health.set(name, NOT_SERVING)
 
     def set_warmup(self, warmup: Callable[[], Awaitable[None]]) -> None:
         """What ``warm_up()`` runs before marking the host SERVING (model loading and warm-up)."""
@@ -111,10 +93,11 @@ class ServiceHost:
     async def warm_up(self) -> None:
         if self._warmup is not None:
             await self._warmup()
-        self.mark_serving()
+        await self.mark_serving()
         log.info("serving", service=self.service, port=self.port, metrics_port=self.metrics_port)
 
     async def start(self) -> None:
+        await self.mark_not_serving()                  # until warm_up() has run
         await self.server.start()
         if self.config.metrics_port >= 0 and self._metrics is None:
             self._metrics = MetricsServer(self.config.host, self.config.metrics_port)
@@ -166,7 +149,7 @@ def create_host(service_names: list[str], config: ServerConfig, service: str) ->
                  ("grpc.max_connection_age_ms", MAX_CONNECTION_AGE_MS),
                  ("grpc.max_connection_age_grace_ms", int(config.grace_s * 1000))],
         maximum_concurrent_rpcs=config.max_concurrent_rpcs or None)
-    health = _Health()
+    health = health_aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     names = [*service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME]
     reflection.enable_server_reflection(names, server)

@@ -46,7 +46,6 @@ LEGAL: dict[JobState, frozenset[JobState]] = {
     S.CANCELLED: frozenset(),
 }
 FINISHED = frozenset({S.SUCCEEDED, S.FAILED, S.CANCELLED})        # entering one sets finish_time
-FINAL = frozenset(state for state, targets in LEGAL.items() if not targets)
 WORKING = frozenset({S.RUNNING, S.FINALIZING})                    # a worker holds the job
 CLEARS_ERROR = frozenset({S.RUNNING, S.FINALIZING, S.SUCCEEDED})
 # Entering one of these puts the job on the settled stream: no worker holds it any more (quota, webhooks, batches).

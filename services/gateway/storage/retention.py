@@ -22,6 +22,7 @@ import redis
 
 from idphoto.log import get_logger
 from services.gateway.kv.keys import RedisKeys
+from services.gateway.kv.values import as_text
 from services.gateway.storage.base import ObjectStore, key_problem
 
 # KEYS: sorted set, hash. ARGV: object prefix, expire_at, governing redis key. Keeps the later score.
@@ -142,8 +143,9 @@ class Janitor:
 
     def _settle(self, object_prefix: str | bytes, score: float, now: float) -> str:
         """Re-score, delete or leave one due prefix: "rescored", "deleted" or "failed"."""
-        object_prefix = _text(object_prefix)
-        owner = _text(self.redis.hget(self.index.owners_key, object_prefix))
+        object_prefix = as_text(object_prefix)
+        owner = self.redis.hget(self.index.owners_key, object_prefix)
+        owner = None if owner is None else as_text(owner)
         ttl_ms = self.redis.pttl(owner) if owner else -2
         if ttl_ms != -2:        # the governing key is still there: it was written again since
             remaining_s = self.fallback_s if ttl_ms < 0 else max(ttl_ms, 1) / 1000
@@ -158,8 +160,3 @@ class Janitor:
         self._forget(keys=[self.index.schedule_key, self.index.owners_key], args=[object_prefix, repr(score)])
         self._log.info("retention.deleted", object_prefix=object_prefix, objects=count)
         return "deleted"
-
-
-def _text(value: str | bytes | None) -> str | None:
-    """Redis replies as text whether or not the client decodes responses."""
-    return value.decode() if isinstance(value, bytes) else value

@@ -15,6 +15,7 @@ from typing import Any
 import redis
 
 from services.gateway.kv.keys import RedisKeys
+from services.gateway.kv.values import as_text
 from services.gateway.webhooks.queue import WebhookQueue
 from services.gateway.webhooks.signing import event_body
 
@@ -24,7 +25,7 @@ def tenant_webhook_secret(redis_client: redis.Redis, prefix: str, tenant: str) -
     key = RedisKeys(prefix).tenant(tenant)
     redis_client.hsetnx(key, "webhook_secret", "whsec_" + secrets.token_urlsafe(32))
     value = redis_client.hget(key, "webhook_secret")
-    return value.decode() if isinstance(value, bytes) else str(value)
+    return as_text(value)
 
 
 def rotate_webhook_secret(redis_client: redis.Redis, prefix: str, tenant: str) -> str:

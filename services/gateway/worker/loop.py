@@ -31,7 +31,7 @@ from idphoto.pipeline.deadline import Deadline
 from idphoto.pipeline.run import Clients, stage_a
 from idphoto.pipeline.stage_b import run_stage_b
 from idphoto.rpc.context import reset_deadline, set_deadline
-from services.gateway.jobs.model import JobRecord, JobState
+from services.gateway.jobs.model import FINISHED, JobRecord, JobState
 from services.gateway.jobs.queue import WorkItem, WorkQueue
 from services.gateway.jobs.store import JobStore
 from services.gateway.storage.base import ObjectStore
@@ -40,7 +40,6 @@ from services.gateway.storage.uploads import UploadStore, job_prefix
 from services.gateway.worker.loops import run_until
 
 log = get_logger("idphoto.worker")
-FINAL = {JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED}
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png"}
 
 
@@ -80,7 +79,7 @@ class Worker:
         except IdPhotoError:
             log.warning("work item for a missing job dropped", item=item.id)
             return
-        if job.state in FINAL:
+        if job.state in FINISHED:
             return
         if self.queue.exhausted(item):
             self._fail(job, AttemptsExhaustedError(f"gave up after {item.deliveries - 1} attempts"))

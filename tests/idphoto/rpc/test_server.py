@@ -47,7 +47,7 @@ def test_health_is_not_serving_until_marked_and_reflection_lists_services():
         host, _ = fake_host()
         async with serving(host, warm=False), insecure(f"127.0.0.1:{host.port}") as ch:
             before = [await health_status(ch, name) for name in ("", FACE_SERVICE)]
-            host.mark_serving()
+            await host.mark_serving()
             after = [await health_status(ch, name) for name in ("", FACE_SERVICE)]
             with pytest.raises(grpc.RpcError) as unknown:
                 await health_status(ch, "idphoto.v1.Nope")
