@@ -113,7 +113,7 @@ class FaceRpcClient(_Client):
         return await self._call(self.stub.Detect, request, timeout_s)
 
     async def analyze(self, rgb: np.ndarray, policy: str = "", timeout_s: float | None = None):
-        """services.face.core.FaceAnalysis of ``rgb`` (``policy`` "" = the service's configuration)."""
+        """The FaceAnalysis of ``rgb`` (``policy`` "" = the service's configuration)."""
         return face_analysis_from_proto(await self.detect(rgb, policy, timeout_s))
 
 

@@ -19,7 +19,7 @@ from services.gateway.jobs.store import JobStore, new_job_id
 from services.gateway.outbound.urls import check_http_url, check_webhook_url
 from services.gateway.storage.base import ObjectStore
 from services.gateway.storage.retention import RetentionIndex
-from services.gateway.storage.uploads import UploadRecord, UploadStore, check_tenant, read_capped
+from services.gateway.storage.uploads import UploadRecord, UploadStore, check_tenant, job_prefix, read_capped
 from services.gateway.tenancy.ratelimit import RateLimiter
 from services.gateway.webhooks.events import Notifier
 
@@ -121,7 +121,7 @@ class GatewayCore:
 
     def _track(self, job: JobRecord) -> None:
         if self.retention is not None:
-            self.retention.track(f"t/{job.tenant}/jobs/{job.id}/", self.jobs.keys.job(job.id),
+            self.retention.track(job_prefix(job.tenant, job.id) + "/", self.jobs.keys.job(job.id),
                                  time.time() + self.jobs.retention_s)
 
     def get_job(self, tenant: str, job_id: str) -> JobRecord:

@@ -2,10 +2,8 @@
 
 Redis TTLs expire the job, upload and batch records; their files live in the object store, which has no TTL.
 Whoever writes a record also calls ``RetentionIndex.track(object_prefix, redis_key, expire_at)``. The index is two
-keys (a single Redis node or a Sentinel-managed primary; not Redis Cluster):
-
-- ``{prefix}:retention``       sorted set: object prefix scored by when it may be deleted (only ever moved later)
-- ``{prefix}:retention:keys``  hash: object prefix -> the Redis key that governs its life
+keys (``kv.keys``: the retention schedule, a sorted set of object prefixes scored by when they may be deleted and
+only ever moved later, and the owners hash, object prefix -> the Redis key that governs its life).
 
 The ``Janitor`` sweeps due prefixes. A prefix whose governing key still exists was written again since, so it is
 re-scored to that key's expiry; otherwise its objects are deleted and it leaves the index. A Redis lock keeps one

@@ -67,10 +67,11 @@ class UploadStore:
         self.store = store
         self.retention_s = retention_s
         self.prefix = prefix
+        self.keys = RedisKeys(prefix)
         self.retention = retention if retention is not None else RetentionIndex(redis_client, prefix)
 
     def _key(self, upload_id: str) -> str:
-        return RedisKeys(self.prefix).upload(upload_id)
+        return self.keys.upload(upload_id)
 
     def save(self, tenant: str, data: bytes, filename: str = "", declared_type: str = "") -> UploadRecord:
         if not data:

@@ -23,6 +23,7 @@ from services.gateway.jobs.store import JobStore
 from services.gateway.kv.keys import RedisKeys
 from services.gateway.storage.base import ObjectStore
 from services.gateway.storage.retention import RetentionIndex
+from services.gateway.storage.uploads import job_prefix
 from services.gateway.tenancy.ratelimit import RateLimiter
 from services.gateway.webhooks.events import Notifier
 from services.gateway.worker.loops import run_until
@@ -94,7 +95,7 @@ class Settler:
         elif job.webhook_url and self.notifier is not None:
             self._notify(job, state, entry_id or repr(job.update_time))
         if self.retention is not None and not job.batch_id:       # a batch's child: the batch governs its files
-            self.retention.track(f"t/{job.tenant}/jobs/{job.id}/", self.jobs.keys.job(job.id),
+            self.retention.track(job_prefix(job.tenant, job.id) + "/", self.jobs.keys.job(job.id),
                                  time.time() + self.jobs.retention_s)
 
     def _notify(self, job: JobRecord, state: JobState, dedupe: str) -> None:
